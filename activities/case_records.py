@@ -1,0 +1,77 @@
+"""Projects a case workflow's changes into the database (CASE-4), idempotently.
+
+One activity, one short transaction: the audit event (unique per case and sequence
+number), the case row, and the reminders raised or resolved. A retry finds the
+event already there and writes nothing twice.
+"""
+
+from __future__ import annotations
+
+import structlog
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+from temporalio import activity
+
+from persistence.db import SessionFactory
+from persistence.models import CaseEvent, CaseRecord, ReminderRecord
+from workflows.case_projection import RecordCaseChange
+
+log = structlog.get_logger(__name__)
+
+
+class CaseActivities:
+    def __init__(self, session_factory: SessionFactory) -> None:
+        self._sessions = session_factory
+
+    @activity.defn(name="record_case_change")
+    def record_case_change(self, record: RecordCaseChange) -> bool:
+        """Write one change; returns False when it was written before (a retry)."""
+        try:
+            with self._sessions() as session, session.begin():
+                if self._already_recorded(session, record):
+                    return False
+                self._write(session, record)
+        except IntegrityError:
+            # A concurrent attempt of the same change won the race: nothing to do.
+            return False
+        log.info("case change recorded", case_id=record.case_id, seq=record.seq, action=record.change.action)
+        return True
+
+    @staticmethod
+    def _already_recorded(session: Session, record: RecordCaseChange) -> bool:
+        found = session.exec(
+            select(CaseEvent.id).where(CaseEvent.case_id == record.case_id, CaseEvent.seq == record.seq)
+        ).first()
+        return found is not None
+
+    @staticmethod
+    def _write(session: Session, record: RecordCaseChange) -> None:
+        change = record.change
+        row = session.get(CaseRecord, record.case_id)
+        if row is None:
+            raise LookupError(f"case {record.case_id} has no row: it is created when the case is registered")
+        session.add(CaseEvent(
+            case_id=record.case_id, seq=record.seq, at=change.at, actor_id=change.actor.user_id,
+            actor_role=change.actor.role.value, action=change.action, reason=change.reason,
+            details=change.details,
+        ))
+        if row.version < record.seq:
+            for field, value in record.projection.model_dump().items():
+                setattr(row, field, value)
+            row.version = record.seq
+            row.updated_at = change.at
+            session.add(row)
+        for reminder in change.raised:
+            if session.get(ReminderRecord, reminder.reminder_id) is None:
+                assert reminder.raised_at is not None
+                session.add(ReminderRecord(
+                    reminder_id=reminder.reminder_id, case_id=record.case_id, municipality=record.municipality,
+                    kind=reminder.kind.value, recipient_role=reminder.recipient_role.value,
+                    due_at=reminder.due_at, raised_at=reminder.raised_at,
+                ))
+        session.flush()
+        for reminder in change.resolved:
+            stored = session.get(ReminderRecord, reminder.reminder_id)
+            if stored is not None and stored.resolved_at is None:
+                stored.resolved_at = reminder.resolved_at
+                session.add(stored)

@@ -1,0 +1,1 @@
+"""Pure domain rules of the family assistant service (no I/O)."""

@@ -1,0 +1,90 @@
+"""When a case's reminders are raised and when they are due (§5.3, §5.6, §5.8, CASE-2)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from domain.calendar import add_months, days, local_date, start_of_day
+from domain.case_model import CaseStatus, ServicePeriod
+from domain.case_state import CaseState, Reminder, ReminderKind
+from domain.roles import Role
+
+
+def _new(state: CaseState, kind: ReminderKind, role: Role, raise_at: datetime, due_at: datetime) -> Reminder:
+    state.reminder_counter += 1
+    reminder = Reminder(
+        reminder_id=f"{state.case_id}:{state.reminder_counter}:{kind.value}",
+        kind=kind,
+        recipient_role=role,
+        raise_at=raise_at,
+        due_at=due_at,
+    )
+    state.reminders.append(reminder)
+    return reminder
+
+
+def decision_deadline(state: CaseState) -> datetime:
+    """§5.3: the decision is due a settable number of days after the application."""
+    return start_of_day(state.applied_on + days(state.timings.decision_due_days))
+
+
+def schedule_decision(state: CaseState) -> None:
+    due = decision_deadline(state)
+    t = state.timings
+    _new(state, ReminderKind.DECISION_DUE, Role.SOCIAL_WORKER, due - days(t.decision_reminder_days_before), due)
+    _new(state, ReminderKind.DECISION_OVERDUE, Role.SERVICE_HEAD, due + days(t.decision_escalation_days_after), due)
+
+
+def service_period(number: int, starts_on: date, months: int) -> ServicePeriod:
+    """A period of ``months`` calendar months; ``ends_on`` is its last day."""
+    return ServicePeriod(number=number, starts_on=starts_on, ends_on=add_months(starts_on, months) - days(1))
+
+
+def review_deadline(period: ServicePeriod) -> datetime:
+    return start_of_day(period.ends_on + days(1))
+
+
+def schedule_review(state: CaseState, period: ServicePeriod) -> None:
+    """§5.6: a reminder before the period ends, an escalation when overdue."""
+    due = review_deadline(period)
+    t = state.timings
+    _new(state, ReminderKind.REVIEW_DUE, Role.SOCIAL_WORKER, due - days(t.review_reminder_days_before), due)
+    _new(state, ReminderKind.REVIEW_OVERDUE, Role.SERVICE_HEAD, due + days(t.review_escalation_days_after), due)
+
+
+def schedule_follow_up(state: CaseState, closed_at: datetime) -> None:
+    """§5.8: the follow-up check a settable number of months after closure."""
+    at = start_of_day(add_months(local_date(closed_at), state.timings.follow_up_months))
+    _new(state, ReminderKind.FOLLOW_UP_DUE, Role.SOCIAL_WORKER, at, at)
+
+
+def raise_alert(state: CaseState, now: datetime) -> Reminder:
+    """CASE-2: a significant change alerts the case's social worker at once."""
+    reminder = _new(state, ReminderKind.SIGNIFICANT_CHANGE, Role.SOCIAL_WORKER, now, now)
+    reminder.raised_at = now
+    return reminder
+
+
+def resolve(state: CaseState, kinds: set[ReminderKind], now: datetime) -> list[Reminder]:
+    """Resolve the raised reminders of these kinds; cancel those not yet raised.
+
+    The state keeps only unresolved reminders; resolved ones live on in the database.
+    """
+    resolved: list[Reminder] = []
+    kept: list[Reminder] = []
+    for reminder in state.reminders:
+        if reminder.kind not in kinds:
+            kept.append(reminder)
+        elif reminder.raised_at is not None:
+            reminder.resolved_at = now
+            resolved.append(reminder)
+    state.reminders = kept
+    return resolved
+
+
+def next_wake(state: CaseState) -> datetime | None:
+    """The next moment a timer must fire: a reminder to raise or a period to start."""
+    moments = [r.raise_at for r in state.reminders if r.raised_at is None]
+    if state.status is CaseStatus.EXTENDED and state.pending_period is not None:
+        moments.append(start_of_day(state.pending_period.starts_on))
+    return min(moments, default=None)

@@ -1,0 +1,1 @@
+"""famassist: case management for Latvia's family assistant service (ģimenes asistents)."""

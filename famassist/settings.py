@@ -1,0 +1,93 @@
+"""Every setting of the service, with the defaults DOMAIN.md gives.
+
+Read once through :func:`get_settings`; override with ``FAMASSIST_*`` environment
+variables (e.g. ``FAMASSIST_DATABASE_URL``).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="FAMASSIST_", extra="ignore")
+
+    # --- where things run -------------------------------------------------
+    var_dir: Path = Path("./var")
+    database_url: str = "sqlite:///./var/famassist.db"
+    temporal_address: str = "127.0.0.1:7233"
+    temporal_namespace: str = "default"
+    task_queue: str = "famassist"
+    temporal_db_file: Path = Path("./var/temporal.db")
+    temporal_ui_port: int = 8233
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    log_format: str = Field(default="console", pattern="^(console|json)$")
+    log_level: str = "INFO"
+
+    # --- tokens -------------------------------------------------------------
+    # The development signing key (HS256). Unset in production, where tokens
+    # come from the identity provider and are checked with jwt_public_key.
+    jwt_secret: SecretStr | None = None
+    jwt_secret_file: Path = Path("./var/dev-jwt-secret")
+    jwt_public_key: str | None = None
+    jwt_algorithm: str = "HS256"
+    jwt_issuer: str = "famassist"
+    jwt_audience: str = "famassist"
+    dev_token_hours: int = 12
+
+    # --- the client's case (DOMAIN.md §5) ----------------------------------
+    decision_due_days: int = 30  # §5.3: decision due after the application
+    decision_reminder_days_before: int = 7  # §5.3: "a timer reminds before"
+    decision_escalation_days_after: int = 0  # §5.3: "... and escalates after"
+    service_period_months: int = 6  # §5.6 (002)
+    review_reminder_days_before: int = 14  # §5.6
+    review_escalation_days_after: int = 7  # §5.6
+    extension_period_months: int = 6  # §5.7
+    follow_up_months: int = 3  # §5.8 (004 "monitoring after closure")
+
+    # --- the assistant's pilot (DOMAIN.md §2-§4) ----------------------------
+    mun3_population_threshold: int = 20_000  # MUN-3
+    mun3_min_candidates: int = 2  # MUN-3
+    seminar_hours: int = 8  # MUN-4
+    training_months: int = 1  # §3: month 1 from training start
+    limited_service_months: int = 2  # §3: months 2-3
+    pilot_months: int = 24  # §3: two years
+    fte_first_months_min: Decimal = Decimal("0.3")  # PH-3
+    fte_first_months_max: Decimal = Decimal("0.5")  # PH-3
+    fte_max: Decimal = Decimal("1.0")  # PH-3
+    training_programme_hours: int = 100  # PH-4
+    child_rights_training_hours: int = 40  # PH-4
+    child_rights_deadline_months: int = 6  # PH-4: end of month 6
+    max_multiple_problem_clients: int = 3  # CAP-4
+    mixed_group_max_clients: int = 3  # CAP-5
+    mixed_group_max_with_partially_independent: int = 4  # CAP-5
+
+    # --- hours and money (DOMAIN.md §6) -------------------------------------
+    max_hours_per_day: Decimal = Decimal("8")  # HRS-2
+    max_hours_per_week: Decimal = Decimal("40")  # HRS-2
+    unit_rate_eur: Decimal = Decimal("6.10")  # HRS-4
+    yearly_hour_cap: Decimal = Decimal("1720")  # HRS-5
+    report_due_days: int = 15  # HRS-6
+    report_escalation_days_after: int = 7  # HRS-6 "reminders as for reviews"
+
+    # --- the study (DOMAIN.md §7) -------------------------------------------
+    research_assessment_months: int = 6  # RES-2
+
+    def signing_key(self) -> str | None:
+        """The development signing key, from the setting or the key file."""
+        if self.jwt_secret is not None:
+            return self.jwt_secret.get_secret_value()
+        if self.jwt_secret_file.is_file():
+            return self.jwt_secret_file.read_text().strip() or None
+        return None
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

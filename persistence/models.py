@@ -1,0 +1,87 @@
+"""The tables. Personal identifiers live in ``case_client`` and nowhere else (CASE-6)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from persistence.types import UTCDateTime
+
+
+def _utc(**kw: Any) -> Any:
+    return Field(sa_column=Column(UTCDateTime(), **kw))
+
+
+class CaseRecord(SQLModel, table=True):
+    """The read model of a case, projected from its workflow (lists and filters)."""
+
+    __tablename__ = "case_record"
+
+    case_id: str = Field(primary_key=True, max_length=36)
+    municipality: str = Field(index=True, max_length=20)
+    status: str = Field(index=True, max_length=20)
+    case_manager_id: str = Field(index=True, max_length=100)
+    assistant_id: str | None = Field(default=None, index=True, max_length=100)
+    applied_on: date
+    control_group: bool = False
+    target_group: str | None = Field(default=None, max_length=40)
+    child_safety_risk: str | None = Field(default=None, max_length=10)
+    decision: str | None = Field(default=None, max_length=10)
+    urgent: bool = False
+    needs_reassignment: bool = False
+    period_number: int = 0
+    period_ends_on: date | None = None
+    visits: int = 0
+    closure_reason: str | None = Field(default=None, max_length=40)
+    follow_up_done: bool = False
+    version: int = 0  # the last audit sequence projected
+    created_at: datetime = _utc(nullable=False)
+    updated_at: datetime = _utc(nullable=False)
+
+
+class CaseClient(SQLModel, table=True):
+    """The client's personal data: only here, never in workflows or logs (CASE-6)."""
+
+    __tablename__ = "case_client"
+
+    case_id: str = Field(primary_key=True, foreign_key="case_record.case_id", max_length=36)
+    full_name: str = Field(max_length=200)
+    personal_code: str = Field(max_length=12)
+    birth_date: date | None = None
+    address: str | None = Field(default=None, max_length=500)
+    consent_given: bool
+
+
+class CaseEvent(SQLModel, table=True):
+    """The append-only audit trail of a case (CASE-4: who, when, what, why)."""
+
+    __tablename__ = "case_event"
+    __table_args__ = (UniqueConstraint("case_id", "seq", name="uq_case_event_case_seq"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: str = Field(index=True, foreign_key="case_record.case_id", max_length=36)
+    seq: int
+    at: datetime = _utc(nullable=False)
+    actor_id: str = Field(max_length=100)
+    actor_role: str = Field(max_length=20)
+    action: str = Field(max_length=60)
+    reason: str | None = None
+    details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class ReminderRecord(SQLModel, table=True):
+    """A reminder a timer raised; resolved when the awaited action happens."""
+
+    __tablename__ = "reminder"
+
+    reminder_id: str = Field(primary_key=True, max_length=120)
+    case_id: str = Field(index=True, foreign_key="case_record.case_id", max_length=36)
+    municipality: str = Field(index=True, max_length=20)
+    kind: str = Field(index=True, max_length=30)
+    recipient_role: str = Field(max_length=20)
+    due_at: datetime = _utc(nullable=False)
+    raised_at: datetime = _utc(nullable=False)
+    resolved_at: datetime | None = _utc(nullable=True)

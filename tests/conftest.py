@@ -1,0 +1,51 @@
+"""Shared fixtures: databases (SQLite and a throw-away PostgreSQL), Temporal servers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import Engine
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from famassist.temporal import installed_binary
+from persistence.db import make_engine
+from persistence.migrate import upgrade
+from tests.pg_fixtures import fresh_database_url, postgres_server  # noqa: F401
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A migrated, empty database: once on SQLite, once on PostgreSQL."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'famassist.db'}"
+    else:
+        url = fresh_database_url(request.getfixturevalue("postgres_server"), "famassist_")
+    upgrade(url)
+    return url
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    url = f"sqlite:///{tmp_path / 'famassist.db'}"
+    upgrade(url)
+    return url
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
+    env = await WorkflowEnvironment.start_time_skipping(
+        data_converter=pydantic_data_converter,
+        test_server_existing_path=str(installed_binary("temporal-test-server")),
+    )
+    yield env
+    await env.shutdown()

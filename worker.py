@@ -1,0 +1,43 @@
+"""The Temporal worker: builds the client, the activities and the worker. Nothing else."""
+
+from __future__ import annotations
+
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities.case_records import CaseActivities
+from famassist.logs import configure_logging
+from famassist.settings import Settings, get_settings
+from famassist.temporal import connect
+from persistence.db import make_engine, session_factory
+from workflows.client_case import ClientCaseWorkflow
+
+WORKFLOWS = [ClientCaseWorkflow]
+
+
+def build_worker(client: Client, settings: Settings, executor: ThreadPoolExecutor, task_queue: str | None = None) -> Worker:
+    sessions = session_factory(make_engine(settings.database_url))
+    cases = CaseActivities(sessions)
+    return Worker(
+        client,
+        task_queue=task_queue or settings.task_queue,
+        workflows=WORKFLOWS,
+        activities=[cases.record_case_change],
+        activity_executor=executor,
+        max_concurrent_activities=16,
+    )
+
+
+async def main() -> None:
+    settings = get_settings()
+    configure_logging(settings.log_format, settings.log_level)
+    client = await connect(settings)
+    with ThreadPoolExecutor(max_workers=16) as executor:
+        await build_worker(client, settings, executor).run()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
