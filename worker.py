@@ -27,7 +27,7 @@ def build_worker(client: Client, settings: Settings, executor: ThreadPoolExecuto
         workflows=WORKFLOWS,
         activities=[cases.record_case_change],
         activity_executor=executor,
-        max_concurrent_activities=16,
+        max_concurrent_activities=8,
     )
 
 
@@ -35,7 +35,7 @@ async def main() -> None:
     settings = get_settings()
     configure_logging(settings.log_format, settings.log_level)
     client = await connect(settings)
-    with ThreadPoolExecutor(max_workers=16) as executor:
+    with ThreadPoolExecutor(max_workers=8) as executor:
         await build_worker(client, settings, executor).run()
 
 

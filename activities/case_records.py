@@ -34,13 +34,13 @@ class CaseActivities:
         except IntegrityError:
             # A concurrent attempt of the same change won the race: nothing to do.
             return False
-        log.info("case change recorded", case_id=record.case_id, seq=record.seq, action=record.change.action)
+        log.info("case change recorded", case_id=record.case_id, seq=record.change.seq, action=record.change.action)
         return True
 
     @staticmethod
     def _already_recorded(session: Session, record: RecordCaseChange) -> bool:
         found = session.exec(
-            select(CaseEvent.id).where(CaseEvent.case_id == record.case_id, CaseEvent.seq == record.seq)
+            select(CaseEvent.id).where(CaseEvent.case_id == record.case_id, CaseEvent.seq == record.change.seq)
         ).first()
         return found is not None
 
@@ -51,14 +51,14 @@ class CaseActivities:
         if row is None:
             raise LookupError(f"case {record.case_id} has no row: it is created when the case is registered")
         session.add(CaseEvent(
-            case_id=record.case_id, seq=record.seq, at=change.at, actor_id=change.actor.user_id,
+            case_id=record.case_id, seq=record.change.seq, at=change.at, actor_id=change.actor.user_id,
             actor_role=change.actor.role.value, action=change.action, reason=change.reason,
             details=change.details,
         ))
-        if row.version < record.seq:
+        if row.version < record.change.seq:
             for field, value in record.projection.model_dump().items():
                 setattr(row, field, value)
-            row.version = record.seq
+            row.version = record.change.seq
             row.updated_at = change.at
             session.add(row)
         for reminder in change.raised:

@@ -56,7 +56,7 @@ def _require_assigned_assistant(state: CaseState, command: Command, step: str) -
 def _change(state: CaseState, command: Command, action: str, now: datetime, reason: str | None = None,
             **details: object) -> CaseChange:
     state.seq += 1
-    return CaseChange(action=action, actor=command.actor, at=now, reason=reason, details=dict(details))
+    return CaseChange(seq=state.seq, action=action, actor=command.actor, at=now, reason=reason, details=dict(details))
 
 
 # --- assessment and decision (§5.2, §5.3) ------------------------------------
@@ -272,7 +272,7 @@ def fire_timers(state: CaseState, now: datetime) -> list[CaseChange]:
         if reminder.kind is ReminderKind.REVIEW_DUE and state.status is CaseStatus.IN_SERVICE:
             state.status = CaseStatus.REVIEW_DUE
         state.seq += 1
-        changes.append(CaseChange(action=f"reminder_{reminder.kind.value}", actor=SYSTEM_ACTOR, at=now,
+        changes.append(CaseChange(seq=state.seq, action=f"reminder_{reminder.kind.value}", actor=SYSTEM_ACTOR, at=now,
                                   details={"due_at": reminder.due_at.isoformat()}, raised=[reminder]))
     pending = state.pending_period
     if state.status is CaseStatus.EXTENDED and pending and start_of_day(pending.starts_on) <= now:
@@ -281,7 +281,7 @@ def fire_timers(state: CaseState, now: datetime) -> list[CaseChange]:
         state.status = CaseStatus.IN_SERVICE
         timers.schedule_review(state, pending)
         state.seq += 1
-        changes.append(CaseChange(action="period_started", actor=SYSTEM_ACTOR, at=now,
+        changes.append(CaseChange(seq=state.seq, action="period_started", actor=SYSTEM_ACTOR, at=now,
                                   details={"period": pending.model_dump(mode="json")}))
         changes.extend(fire_timers(state, now))  # a late extension may already be due again
     return changes

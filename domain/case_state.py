@@ -105,6 +105,7 @@ class CaseState(BaseModel):
 class CaseChange(BaseModel):
     """One recorded change (CASE-4: who, when, what, why)."""
 
+    seq: int  # the case's audit sequence number (CASE-4)
     action: str
     actor: Actor
     at: datetime

@@ -31,7 +31,6 @@ class CaseProjection(BaseModel):
 class RecordCaseChange(BaseModel):
     case_id: str
     municipality: str
-    seq: int
     change: CaseChange
     projection: CaseProjection
 

@@ -90,7 +90,7 @@ class ClientCaseWorkflow:
             async with self._lock:
                 timers.schedule_decision(state)
                 state.seq += 1
-                await self._record(CaseChange(action="registered", actor=input.registered_by, at=workflow.now(),
+                await self._record(CaseChange(seq=state.seq, action="registered", actor=input.registered_by, at=workflow.now(),
                                               details={"applied_on": state.applied_on.isoformat(),
                                                        "control_group": state.control_group}))
         while not state.finished:
@@ -123,7 +123,7 @@ class ClientCaseWorkflow:
         state = self._state
         await workflow.execute_activity(
             "record_case_change",
-            RecordCaseChange(case_id=state.case_id, municipality=state.municipality, seq=state.seq, change=change,
+            RecordCaseChange(case_id=state.case_id, municipality=state.municipality, change=change,
                              projection=projection_of(state)),
             start_to_close_timeout=timedelta(seconds=30),
             retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=30)),

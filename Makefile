@@ -1,0 +1,32 @@
+# famassist: two commands on a fresh machine — `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/python -c "import temporalio, fastapi, sqlmodel" 
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/famassist up
+
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy .
+	$(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy .
+
+bench: $(STAMP)
+	$(BIN)/python -m bench.case_projection
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

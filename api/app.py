@@ -1,0 +1,71 @@
+"""The FastAPI application."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+import structlog
+from fastapi import FastAPI, Request, Response
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+
+from api.errors import install_error_handlers
+from api.routes import case_steps, cases, health, reminders
+from famassist.logs import configure_logging
+from famassist.settings import Settings, get_settings
+from persistence.db import make_engine, session_factory
+
+log = structlog.get_logger("api")
+
+
+def create_app(settings: Settings | None = None, temporal: Client | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = make_engine(settings.database_url)
+        app.state.settings = settings
+        app.state.sessions = session_factory(engine)
+        app.state.temporal = temporal or await Client.connect(
+            settings.temporal_address, namespace=settings.temporal_namespace,
+            data_converter=pydantic_data_converter, lazy=True,
+        )
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title="famassist",
+        summary="Case management for the family assistant service (ģimenes asistents)",
+        description="Every route but /health needs a bearer JWT with the claims sub, role and municipality.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    for module in (health, cases, case_steps, reminders):
+        app.include_router(module.router)
+
+    @app.middleware("http")
+    async def request_log(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex[:16]
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        started = time.perf_counter()
+        try:
+            response = await call_next(request)
+        finally:
+            structlog.contextvars.unbind_contextvars("request_id")
+        response.headers["x-request-id"] = request_id
+        log.info("request", method=request.method, path=request.url.path, status=response.status_code,
+                 ms=round((time.perf_counter() - started) * 1000, 1), request_id=request_id)
+        return response
+
+    return app
+
+
+def app_from_settings() -> FastAPI:
+    """uvicorn factory: ``uvicorn --factory api.app:app_from_settings``."""
+    settings = get_settings()
+    configure_logging(settings.log_format, settings.log_level)
+    return create_app(settings)

@@ -1,0 +1,83 @@
+"""Who is calling (bearer JWT) and what they may see: authorisation in one place."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import ValidationError
+from sqlmodel import Session
+
+from domain.roles import CASE_MANAGERS, Actor, Role
+from famassist.tokens import TokenError, decode_token
+from persistence.models import CaseRecord
+
+bearer = HTTPBearer(auto_error=False, description="A JWT with the claims sub, role and municipality.")
+
+
+@dataclass(frozen=True)
+class Principal:
+    user_id: str
+    role: Role
+    municipality: str
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(user_id=self.user_id, role=self.role)
+
+
+def _unauthorized(detail: str) -> HTTPException:
+    return HTTPException(status.HTTP_401_UNAUTHORIZED, detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+def get_principal(request: Request,
+                  credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> Principal:
+    if credentials is None:
+        raise _unauthorized("a bearer token is required")
+    try:
+        claims = decode_token(request.app.state.settings, credentials.credentials)
+        actor = Actor(user_id=str(claims["sub"]), role=Role(claims.get("role")))
+        municipality = str(claims["municipality"])
+    except (TokenError, KeyError, ValueError, ValidationError) as exc:
+        raise _unauthorized(f"the token is not accepted: {exc}") from None
+    if actor.role is Role.SYSTEM:
+        raise _unauthorized("the token is not accepted: unknown role")
+    return Principal(user_id=actor.user_id, role=actor.role, municipality=municipality)
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def require_roles(*roles: Role) -> object:
+    """A dependency refusing (403) callers of other roles."""
+
+    def check(principal: PrincipalDep) -> Principal:
+        if principal.role not in roles:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, f"the role {principal.role.value} may not do this")
+        return principal
+
+    return Depends(check)
+
+
+def may_see_case(principal: Principal, row: CaseRecord) -> bool:
+    """§1: managers see their municipality's cases, an assistant the cases referred to
+    them, the ministry every case (without personal identifiers); nobody else any."""
+    if principal.role in CASE_MANAGERS:
+        return row.municipality == principal.municipality
+    if principal.role is Role.ASSISTANT:
+        return row.assistant_id == principal.user_id and row.municipality == principal.municipality
+    return principal.role is Role.MINISTRY
+
+
+def may_see_personal_data(principal: Principal) -> bool:
+    """CASE-6 and §1: the ministry reads cases without personal identifiers."""
+    return principal.role in CASE_MANAGERS or principal.role is Role.ASSISTANT
+
+
+def visible_case(session: Session, principal: Principal, case_id: str) -> CaseRecord:
+    row = session.get(CaseRecord, case_id)
+    if row is None or not may_see_case(principal, row):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such case")
+    return row

@@ -1,0 +1,38 @@
+"""Reading a case: the projection, the client where allowed, the live workflow state."""
+
+from __future__ import annotations
+
+import structlog
+from sqlmodel import Session
+from temporalio.client import Client
+from temporalio.service import RPCError
+
+from api.auth import Principal, may_see_personal_data
+from api.schemas import CasePublic, CaseRecordPublic, ClientPublic
+from domain.case_state import CaseState
+from persistence.models import CaseClient, CaseRecord
+from workflows.client_case import ClientCaseWorkflow, case_workflow_id
+
+log = structlog.get_logger(__name__)
+
+
+async def live_state(temporal: Client, case_id: str) -> CaseState | None:
+    """The workflow's state by Query; None (and a log line) when it cannot answer now."""
+    try:
+        return await temporal.get_workflow_handle(case_workflow_id(case_id)).query(ClientCaseWorkflow.state)
+    except RPCError as exc:
+        log.warning("case query failed", case_id=case_id, status=str(exc.status))
+        return None
+
+
+def client_of(session: Session, principal: Principal, case_id: str) -> ClientPublic | None:
+    if not may_see_personal_data(principal):
+        return None
+    client = session.get(CaseClient, case_id)
+    return ClientPublic.model_validate(client, from_attributes=True) if client else None
+
+
+def case_public(session: Session, principal: Principal, row: CaseRecord, live: CaseState | None) -> CasePublic:
+    session.refresh(row)
+    return CasePublic(case=CaseRecordPublic.model_validate(row), client=client_of(session, principal, row.case_id),
+                      live=live)

@@ -1,0 +1,70 @@
+"""One place that maps errors to HTTP answers: 409 with the rule ID, 403, 404, 503."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from temporalio.client import WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
+
+from domain.errors import RuleViolation
+from domain.personal_code import InvalidPersonalCode
+
+log = structlog.get_logger(__name__)
+
+FORBIDDING_RULES = {"CASE-1"}  # who may do a step: 403, not 409
+
+
+def _rule_answer(rule: str, detail: str, details: Any = None) -> JSONResponse:
+    code = 403 if rule in FORBIDDING_RULES else 409
+    return JSONResponse({"rule": rule, "detail": detail, "details": details or {}}, status_code=code)
+
+
+async def _update_failed(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, WorkflowUpdateFailedError)
+    cause = exc.cause
+    if isinstance(cause, ApplicationError) and cause.type:
+        details = cause.details[0] if cause.details else {}
+        return _rule_answer(cause.type, cause.message, details)
+    log.error("case update failed", error=str(cause))
+    return JSONResponse({"detail": "the step could not be completed; try again"}, status_code=503)
+
+
+async def _rule_violation(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RuleViolation)
+    return _rule_answer(exc.rule, exc.message, exc.details)
+
+
+async def _invalid_personal_code(_: Request, exc: Exception) -> JSONResponse:
+    # The message never contains the code (CASE-6).
+    return JSONResponse({"detail": [{"loc": ["body", "personal_code"], "msg": str(exc),
+                                     "type": "value_error", "rule": "CASE-6"}]}, status_code=422)
+
+
+async def _invalid_request(_: Request, exc: Exception) -> JSONResponse:
+    """422 naming each field; the submitted values are not echoed (they may be personal)."""
+    assert isinstance(exc, RequestValidationError)
+    errors = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+              for e in exc.errors()]
+    return JSONResponse({"detail": errors}, status_code=422)
+
+
+async def _rpc_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RPCError)
+    if exc.status is RPCStatusCode.NOT_FOUND:
+        return _rule_answer("CASE-STATE", "the case's workflow has finished; nothing more can change")
+    log.error("temporal unavailable", status=str(exc.status), error=exc.message)
+    return JSONResponse({"detail": "the workflow service is unavailable; try again"}, status_code=503)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(WorkflowUpdateFailedError, _update_failed)
+    app.add_exception_handler(RuleViolation, _rule_violation)
+    app.add_exception_handler(InvalidPersonalCode, _invalid_personal_code)
+    app.add_exception_handler(RPCError, _rpc_error)
+    app.add_exception_handler(RequestValidationError, _invalid_request)

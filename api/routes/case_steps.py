@@ -1,0 +1,80 @@
+"""The steps of a case (§5), each one Update of the case workflow.
+
+Every route takes the step's fields as its body (the caller is the actor, from the
+token), runs the Update and answers with the case. A step the workflow's
+validator refuses answers 409 with the rule ID (403 for CASE-1), having changed
+nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi import APIRouter, status
+from pydantic import BaseModel, create_model
+
+from api.auth import PrincipalDep
+from api.case_views import case_public
+from api.deps import SessionDep, TemporalDep, WritableCase
+from api.schemas import CasePublic
+from domain import case_commands as commands
+from domain.case_state import CaseState
+from workflows.client_case import ClientCaseWorkflow, case_workflow_id
+
+router = APIRouter(prefix="/cases/{case_id}", tags=["case steps"])
+
+Update = Callable[[ClientCaseWorkflow, Any], Awaitable[CaseState]]
+
+STEPS: list[tuple[str, Update, type[commands.Command], str]] = [
+    ("assessment", ClientCaseWorkflow.assess, commands.Assess,
+     "Record the needs and resources assessment (§5.2); allowed again until the decision."),
+    ("decision", ClientCaseWorkflow.decide, commands.Decide,
+     "Grant or refuse the service with reasons (§5.3); resolves the decision reminders."),
+    ("referral", ClientCaseWorkflow.refer, commands.Refer,
+     "Refer the client to a named assistant with the rehabilitation plan (§5.4)."),
+    ("service-start", ClientCaseWorkflow.start_service, commands.StartService,
+     "Start the first six-month service period (§5.5, §5.6)."),
+    ("visits", ClientCaseWorkflow.record_visit, commands.RecordVisit,
+     "The assistant records a visit and progress against the plan's tasks (§5.5)."),
+    ("significant-changes", ClientCaseWorkflow.report_significant_change, commands.ReportSignificantChange,
+     "The assistant reports a significant change; alerts the social worker at once (CASE-2)."),
+    ("alerts/acknowledgement", ClientCaseWorkflow.acknowledge_alerts, commands.AcknowledgeAlerts,
+     "The social worker acknowledges the case's significant-change alerts (CASE-2)."),
+    ("extension", ClientCaseWorkflow.extend, commands.Extend,
+     "Review outcome: extend with a new period and an updated plan (§5.7)."),
+    ("closure", ClientCaseWorkflow.close, commands.Close,
+     "Close the case with a reason (§5.8); the client's refusal is reason `client_withdrew`."),
+    ("follow-up", ClientCaseWorkflow.record_follow_up, commands.RecordFollowUp,
+     "Record the follow-up check after closure (§5.8)."),
+    ("handover", ClientCaseWorkflow.handover, commands.Handover,
+     "Hand the case over to another social worker of the municipality (CASE-3)."),
+]
+
+
+def body_model(command: type[commands.Command]) -> type[BaseModel]:
+    """The command's fields without ``actor`` (the caller is the actor)."""
+    fields: dict[str, Any] = {
+        name: (info.annotation, info) for name, info in command.model_fields.items() if name != "actor"
+    }
+    return create_model(f"{command.__name__}Body", __config__={"extra": "forbid"}, **fields)
+
+
+def _add_step(path: str, update: Update, command: type[commands.Command], doc: str) -> None:
+    Body = body_model(command)
+
+    async def step(body: Body, row: WritableCase, principal: PrincipalDep,  # type: ignore[valid-type]
+                   session: SessionDep, temporal: TemporalDep) -> CasePublic:
+        message = command(actor=principal.actor, **body.model_dump())  # type: ignore[attr-defined]
+        handle = temporal.get_workflow_handle(case_workflow_id(row.case_id))
+        live = await handle.execute_update(update, message)
+        return case_public(session, principal, row, live)
+
+    step.__doc__ = doc
+    step.__annotations__["body"] = Body  # a class made here, not a name FastAPI can look up
+    router.add_api_route(f"/{path}", step, methods=["POST"], status_code=status.HTTP_200_OK,
+                         name=update.__name__, summary=doc.split(";")[0].split(" (")[0])
+
+
+for _step in STEPS:
+    _add_step(*_step)

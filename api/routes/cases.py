@@ -1,0 +1,126 @@
+"""Opening, listing and reading client cases (DOMAIN.md §5)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated
+
+import structlog
+from fastapi import APIRouter, HTTPException, Query, status
+from sqlmodel import col, select
+from temporalio.common import SearchAttributePair, TypedSearchAttributes
+
+from api.auth import PrincipalDep, require_roles
+from api.case_views import case_public, live_state
+from api.deps import ReadableCase, SessionDep, SettingsDep, TemporalDep
+from api.schemas import CaseCreate, CaseEventPublic, CaseFile, CasePublic, CaseRecordPublic, ReminderPublic
+from domain.calendar import local_date
+from domain.case_state import CaseTimings
+from domain.roles import CASE_MANAGERS, Role
+from persistence.models import CaseClient, CaseEvent, CaseRecord, ReminderRecord
+from workflows.client_case import MUNICIPALITY, CaseInput, ClientCaseWorkflow, case_workflow_id
+
+router = APIRouter(prefix="/cases", tags=["cases"])
+log = structlog.get_logger(__name__)
+
+Managers = require_roles(Role.SOCIAL_WORKER, Role.SERVICE_HEAD)
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, dependencies=[Managers])
+async def open_case(body: CaseCreate, principal: PrincipalDep, session: SessionDep, temporal: TemporalDep,
+                    settings: SettingsDep) -> CasePublic:
+    """Register a client's application (§5.1) and start the case's workflow.
+
+    The personal data is stored in the database only; the workflow carries the case id.
+    """
+    now = datetime.now(UTC)
+    case_id = str(uuid.uuid4())
+    applied_on = body.applied_on or local_date(now)
+    if applied_on > local_date(now):
+        raise HTTPException(422, [{"loc": ["body", "applied_on"], "msg": "the application date is in the future"}])
+    manager = body.case_manager_id or principal.user_id
+    row = CaseRecord(case_id=case_id, municipality=principal.municipality, status="registered",
+                     case_manager_id=manager, applied_on=applied_on, control_group=body.control_group,
+                     created_at=now, updated_at=now)
+    session.add(row)
+    session.flush()
+    session.add(CaseClient(case_id=case_id, full_name=body.full_name, personal_code=body.personal_code,
+                           birth_date=body.birth_date, address=body.address, consent_given=body.consent))
+    session.commit()
+    timings = CaseTimings.model_validate(settings.model_dump(include=set(CaseTimings.model_fields)))
+    try:
+        await temporal.start_workflow(
+            ClientCaseWorkflow.run,
+            CaseInput(case_id=case_id, municipality=principal.municipality, case_manager_id=manager,
+                      applied_on=applied_on, registered_by=principal.actor, control_group=body.control_group,
+                      timings=timings),
+            id=case_workflow_id(case_id), task_queue=settings.task_queue,
+            search_attributes=TypedSearchAttributes([SearchAttributePair(MUNICIPALITY, principal.municipality)]),
+        )
+    except Exception:
+        session.delete(session.get(CaseClient, case_id))
+        session.delete(row)
+        session.commit()
+        raise
+    log.info("case opened", case_id=case_id, municipality=principal.municipality)
+    return case_public(session, principal, row, await live_state(temporal, case_id))
+
+
+@router.get("")
+def list_cases(
+    principal: PrincipalDep, session: SessionDep,
+    status_: Annotated[str | None, Query(alias="status")] = None,
+    municipality: Annotated[str | None, Query(description="Ministry only: one municipality")] = None,
+    assistant_id: str | None = None,
+    urgent: bool | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[CaseRecordPublic]:
+    """Cases the caller may see, newest first, from the read model."""
+    query = select(CaseRecord)
+    if principal.role in CASE_MANAGERS:
+        query = query.where(CaseRecord.municipality == principal.municipality)
+    elif principal.role is Role.ASSISTANT:
+        query = query.where(CaseRecord.assistant_id == principal.user_id,
+                            CaseRecord.municipality == principal.municipality)
+    elif principal.role is not Role.MINISTRY:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, f"the role {principal.role.value} sees no client cases")
+    if municipality is not None:
+        query = query.where(CaseRecord.municipality == municipality)
+    if status_ is not None:
+        query = query.where(CaseRecord.status == status_)
+    if assistant_id is not None:
+        query = query.where(CaseRecord.assistant_id == assistant_id)
+    if urgent is not None:
+        query = query.where(CaseRecord.urgent == urgent)
+    rows = session.exec(query.order_by(col(CaseRecord.created_at).desc()).offset(offset).limit(limit)).all()
+    return [CaseRecordPublic.model_validate(r) for r in rows]
+
+
+@router.get("/{case_id}")
+async def read_case(row: ReadableCase, principal: PrincipalDep, session: SessionDep,
+                    temporal: TemporalDep) -> CasePublic:
+    """The case's projection plus its workflow's live state (the ministry sees no personal data)."""
+    return case_public(session, principal, row, await live_state(temporal, row.case_id))
+
+
+@router.get("/{case_id}/events")
+def case_events(row: ReadableCase, session: SessionDep) -> list[CaseEventPublic]:
+    """The append-only audit trail (CASE-4): who, when, what, why."""
+    events = session.exec(select(CaseEvent).where(CaseEvent.case_id == row.case_id).order_by(col(CaseEvent.seq)))
+    return [CaseEventPublic.model_validate(e) for e in events]
+
+
+@router.get("/{case_id}/file", dependencies=[Managers])
+async def case_file(row: ReadableCase, principal: PrincipalDep, session: SessionDep,
+                    temporal: TemporalDep) -> CaseFile:
+    """CASE-5: the whole file of one case as one document, for the client's right to see it."""
+    public = case_public(session, principal, row, await live_state(temporal, row.case_id))
+    assert public.client is not None
+    events = session.exec(select(CaseEvent).where(CaseEvent.case_id == row.case_id).order_by(col(CaseEvent.seq)))
+    reminders = session.exec(select(ReminderRecord).where(ReminderRecord.case_id == row.case_id)
+                             .order_by(col(ReminderRecord.raised_at)))
+    return CaseFile(case=public.case, client=public.client, live=public.live,
+                    events=[CaseEventPublic.model_validate(e) for e in events],
+                    reminders=[ReminderPublic.model_validate(r) for r in reminders])

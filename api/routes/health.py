@@ -1,0 +1,40 @@
+"""Health: is the database answering, is Temporal answering."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+router = APIRouter(tags=["health"])
+
+
+def _database_ok(request: Request) -> str:
+    try:
+        with request.app.state.sessions() as session:
+            session.exec(text("select 1"))  # type: ignore[call-overload]
+        return "ok"
+    except Exception as exc:  # a health check reports, it does not raise
+        return f"unavailable: {type(exc).__name__}"
+
+
+async def _temporal_ok(request: Request) -> str:
+    try:
+        ok = await asyncio.wait_for(request.app.state.temporal.service_client.check_health(), timeout=3)
+        return "ok" if ok else "unhealthy"
+    except Exception as exc:
+        return f"unavailable: {type(exc).__name__}"
+
+
+@router.get("/health")
+async def health(request: Request) -> JSONResponse:
+    """200 when the database and Temporal answer, 503 otherwise. No token needed."""
+    checks: dict[str, Any] = {
+        "database": await asyncio.to_thread(_database_ok, request),
+        "temporal": await _temporal_ok(request),
+    }
+    healthy = all(v == "ok" for v in checks.values())
+    return JSONResponse({"status": "ok" if healthy else "degraded", **checks}, status_code=200 if healthy else 503)

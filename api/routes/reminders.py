@@ -1,0 +1,61 @@
+"""Reminders the case timers raised (§5.3, §5.6, §5.8, CASE-2)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, status
+from sqlmodel import col, select
+
+from api.auth import PrincipalDep
+from api.schemas import ReminderPublic
+from api.deps import SessionDep
+from domain.case_state import ReminderKind
+from domain.roles import CASE_MANAGERS, Role
+from persistence.models import ReminderRecord
+
+router = APIRouter(prefix="/reminders", tags=["reminders"])
+
+
+class ReminderState(StrEnum):
+    OPEN = "open"  # raised, not resolved
+    DUE = "due"  # open and not yet past its due time
+    OVERDUE = "overdue"  # open and past its due time
+    RESOLVED = "resolved"
+    ALL = "all"
+
+
+@router.get("")
+def list_reminders(
+    principal: PrincipalDep, session: SessionDep,
+    state: ReminderState = ReminderState.OPEN,
+    kind: ReminderKind | None = None,
+    case_id: str | None = None,
+    municipality: Annotated[str | None, Query(description="Ministry only: one municipality")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> list[ReminderPublic]:
+    """Reminders of the caller's municipality (the ministry: all), oldest due first."""
+    now = datetime.now(UTC)
+    query = select(ReminderRecord)
+    if principal.role in CASE_MANAGERS:
+        query = query.where(ReminderRecord.municipality == principal.municipality)
+    elif principal.role is not Role.MINISTRY:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, f"the role {principal.role.value} has no case reminders")
+    if municipality is not None:
+        query = query.where(ReminderRecord.municipality == municipality)
+    if state is not ReminderState.ALL:
+        resolved = col(ReminderRecord.resolved_at)
+        query = query.where(resolved.is_not(None) if state is ReminderState.RESOLVED else resolved.is_(None))
+    if state is ReminderState.DUE:
+        query = query.where(col(ReminderRecord.due_at) >= now)
+    elif state is ReminderState.OVERDUE:
+        query = query.where(col(ReminderRecord.due_at) < now)
+    if kind is not None:
+        query = query.where(ReminderRecord.kind == kind.value)
+    if case_id is not None:
+        query = query.where(ReminderRecord.case_id == case_id)
+    rows = session.exec(query.order_by(col(ReminderRecord.due_at)).limit(limit)).all()
+    return [ReminderPublic.model_validate(r).model_copy(update={"overdue": r.resolved_at is None and r.due_at < now})
+            for r in rows]

@@ -1,0 +1,114 @@
+"""What the API takes and gives (``…Create`` in, ``…Public`` out)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from domain.case_state import CaseState
+from domain.personal_code import parse_personal_code
+
+
+class CaseCreate(BaseModel):
+    """The client's application (iesniegums) with their consent (002)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    full_name: str = Field(min_length=1, max_length=200)
+    personal_code: str = Field(description="Latvian personal code, old (with checksum) or new `32…` format (CASE-6)")
+    birth_date: date | None = None
+    address: str | None = Field(default=None, max_length=500)
+    applied_on: date | None = Field(default=None, description="Date of the application; today if left out")
+    consent: bool = Field(description="The client wants the service (002); must be true")
+    control_group: bool = Field(default=False, description="RES-1: a study control-group client, never referred")
+    case_manager_id: str | None = Field(default=None, max_length=100,
+                                        description="The social worker managing the case; the caller if left out")
+
+    @field_validator("personal_code")
+    @classmethod
+    def _valid_personal_code(cls, value: str) -> str:
+        return parse_personal_code(value).value
+
+    @field_validator("consent")
+    @classmethod
+    def _consent_given(cls, value: bool) -> bool:
+        if not value:
+            raise ValueError("the service is given only with the client's consent (002)")
+        return value
+
+
+class ClientPublic(BaseModel):
+    full_name: str
+    personal_code: str
+    birth_date: date | None
+    address: str | None
+
+
+class CaseRecordPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    case_id: str
+    municipality: str
+    status: str
+    case_manager_id: str
+    assistant_id: str | None
+    applied_on: date
+    control_group: bool
+    target_group: str | None
+    child_safety_risk: str | None
+    decision: str | None
+    urgent: bool
+    needs_reassignment: bool
+    period_number: int
+    period_ends_on: date | None
+    visits: int
+    closure_reason: str | None
+    follow_up_done: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+class CasePublic(BaseModel):
+    """The projection, the client's personal data where the caller may see it, the live state."""
+
+    case: CaseRecordPublic
+    client: ClientPublic | None = None
+    live: CaseState | None = Field(default=None, description="The workflow's live state (a Query)")
+
+
+class CaseEventPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    seq: int
+    at: datetime
+    actor_id: str
+    actor_role: str
+    action: str
+    reason: str | None
+    details: dict[str, Any]
+
+
+class ReminderPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    reminder_id: str
+    case_id: str
+    municipality: str
+    kind: str
+    recipient_role: str
+    due_at: datetime
+    raised_at: datetime
+    resolved_at: datetime | None
+    overdue: bool = False
+
+
+class CaseFile(BaseModel):
+    """CASE-5: the whole file of one case as one document."""
+
+    case: CaseRecordPublic
+    client: ClientPublic
+    live: CaseState | None
+    events: list[CaseEventPublic]
+    reminders: list[ReminderPublic]

@@ -1,0 +1,144 @@
+"""One case over HTTP against a real dev server and worker (SQLite and PostgreSQL).
+
+The dev server does not skip time, so dates lie in the past: an application eight
+months old makes the decision reminders fire at once, a service period that began
+six months and ten days ago makes the review due and overdue at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date, timedelta
+from typing import Any
+
+from domain.calendar import add_months
+from domain.roles import Role
+from tests.api.conftest import Api
+from tests.factories import PERSONAL_CODE
+
+SW = Role.SOCIAL_WORKER
+
+
+async def eventually(check, seconds: float = 10.0) -> Any:
+    deadline = asyncio.get_running_loop().time() + seconds
+    while True:
+        result = await check()
+        if result:
+            return result
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.1)
+
+
+def assessment() -> dict[str, Any]:
+    return {"assessment": {
+        "target_group": "family_with_children", "child_safety_risk": "medium",
+        "skill_areas": ["budget_planning"], "methods": ["genogram", "ecomap"], "service_needed": True,
+        "opinion": "Support with the budget is needed.", "client_motivated": True}}
+
+
+def plan(today: date) -> dict[str, Any]:
+    return {"goals": ["A monthly budget"], "expected_results": ["No arrears"], "responsible": "sw-cesis-1",
+            "tasks": [{"description": "Draw up the budget", "due_on": str(today), "responsible": "assistant"}]}
+
+
+async def test_a_social_worker_walks_one_case_from_application_to_follow_up(api: Api) -> None:
+    http, sw = api.http, api.auth(SW)
+    today = date.today()
+
+    assert (await http.get("/cases")).status_code == 401  # no token
+
+    opened = await http.post("/cases", headers=sw, json={
+        "full_name": "Anna Bērziņa", "personal_code": PERSONAL_CODE, "address": "Rīgas iela 1, Cēsis",
+        "consent": True, "applied_on": str(today - timedelta(days=240))})
+    assert opened.status_code == 201, opened.text
+    case_id = opened.json()["case"]["case_id"]
+    assert opened.json()["client"]["personal_code"] == PERSONAL_CODE
+
+    async def overdue_kinds() -> set[str]:
+        answer = await http.get("/reminders", headers=sw, params={"state": "overdue", "case_id": case_id})
+        return {r["kind"] for r in answer.json()}
+
+    # §5.3: an application eight months old: the decision is due and overdue at once.
+    assert await eventually(lambda: _has(overdue_kinds, {"decision_due", "decision_overdue"}))
+
+    # 409: a referral before the decision is out of order, and changes nothing.
+    refused = await http.post(f"/cases/{case_id}/referral", headers=sw, json={
+        "assistant_id": "ga-cesis-1", "primary_information": "x", "plan": plan(today)})
+    assert refused.status_code == 409 and refused.json()["rule"] == "CASE-STATE"
+
+    # 422: a malformed body names the field.
+    malformed = await http.post(f"/cases/{case_id}/decision", headers=sw, json={"decision": "maybe"})
+    assert malformed.status_code == 422
+    assert {tuple(e["loc"]) for e in malformed.json()["detail"]} >= {("body", "decision"), ("body", "reasons")}
+
+    # 404 across municipalities; 403 for the ministry writing; the ministry reads without personal data.
+    other = api.auth(SW, municipality="VALMIERA", user="sw-valmiera-1")
+    assert (await http.get(f"/cases/{case_id}", headers=other)).status_code == 404
+    assert (await http.post(f"/cases/{case_id}/assessment", headers=other, json=assessment())).status_code == 404
+    ministry = api.auth(Role.MINISTRY, municipality="LV", user="lm-1")
+    seen = await http.get(f"/cases/{case_id}", headers=ministry)
+    assert seen.status_code == 200 and seen.json()["client"] is None and PERSONAL_CODE not in seen.text
+    assert (await http.post(f"/cases/{case_id}/assessment", headers=ministry, json=assessment())).status_code == 403
+
+    assert (await http.post(f"/cases/{case_id}/assessment", headers=sw, json=assessment())).status_code == 200
+    # CASE-1: an assistant does not decide.
+    assistant = api.auth(Role.ASSISTANT, user="ga-cesis-1")
+    decision = {"decision": "granted", "reasons": "Needs and motivation assessed"}
+    assert (await http.post(f"/cases/{case_id}/decision", headers=assistant, json=decision)).status_code == 404
+    decided = await http.post(f"/cases/{case_id}/decision", headers=sw, json=decision)
+    assert decided.status_code == 200 and decided.json()["case"]["status"] == "decided"
+    assert await overdue_kinds() == set()  # resolved by the decision
+
+    referred = await http.post(f"/cases/{case_id}/referral", headers=sw, json={
+        "assistant_id": "ga-cesis-1", "primary_information": "Family of four", "plan": plan(today)})
+    assert referred.json()["case"]["status"] == "referred"
+    # Now the assistant sees the case, and CASE-1 refuses their decisions with 403.
+    assert (await http.get(f"/cases/{case_id}", headers=assistant)).status_code == 200
+    closing = {"reason": "other", "note": "x"}
+    answer = await http.post(f"/cases/{case_id}/closure", headers=assistant, json=closing)
+    assert answer.status_code == 403 and answer.json()["rule"] == "CASE-1"
+
+    started_on = add_months(today, -6) - timedelta(days=10)
+    started = await http.post(f"/cases/{case_id}/service-start", headers=sw, json={"starts_on": str(started_on)})
+    assert started.status_code == 200, started.text
+    visit = await http.post(f"/cases/{case_id}/visits", headers=assistant, json={
+        "visited_on": str(today), "summary": "Budget drafted", "progress": [{"task_index": 0, "note": "begun"}]})
+    assert visit.status_code == 200 and visit.json()["case"]["visits"] == 1
+
+    # §5.6: the first period ended ten days ago: review due, and escalated 7 days after.
+    assert await eventually(lambda: _has(overdue_kinds, {"review_due", "review_overdue"}))
+    assert (await http.get(f"/cases/{case_id}", headers=sw)).json()["case"]["status"] == "review_due"
+
+    extended = await http.post(f"/cases/{case_id}/extension", headers=sw, json={"reason": "Goals partly met"})
+    assert extended.status_code == 200, extended.text
+
+    async def in_period_two() -> bool:
+        case = (await http.get(f"/cases/{case_id}", headers=sw)).json()
+        return case["case"]["status"] == "in_service" and case["case"]["period_number"] == 2
+    assert await eventually(in_period_two)
+
+    handed = await http.post(f"/cases/{case_id}/handover", headers=sw,
+                             json={"new_case_manager_id": "sw-cesis-2", "reason": "Leave"})
+    assert handed.json()["case"]["case_manager_id"] == "sw-cesis-2"
+
+    closed = await http.post(f"/cases/{case_id}/closure", headers=sw,
+                             json={"reason": "goals_achieved", "note": "Budget kept"})
+    assert closed.json()["case"]["status"] == "closed"
+    again = await http.post(f"/cases/{case_id}/closure", headers=sw, json=closing)
+    assert again.status_code == 409 and again.json()["rule"] == "CASE-STATE"
+    follow_up = await http.post(f"/cases/{case_id}/follow-up", headers=sw, json={"note": "Doing well"})
+    assert follow_up.status_code == 200 and follow_up.json()["case"]["follow_up_done"]
+
+    events = (await http.get(f"/cases/{case_id}/events", headers=sw)).json()
+    actions = [e["action"] for e in events]
+    assert actions[0] == "registered" and actions[-1] == "follow_up_recorded"
+    assert {"decision_granted", "referred", "service_started", "extended", "period_started", "handed_over",
+            "closed"} <= set(actions)
+    file = await http.get(f"/cases/{case_id}/file", headers=sw)
+    assert file.status_code == 200 and file.json()["client"]["personal_code"] == PERSONAL_CODE
+    assert len(file.json()["events"]) == len(events)
+
+
+async def _has(kinds, expected: set[str]) -> bool:
+    return expected <= await kinds()
