@@ -18,7 +18,9 @@ from workflows.client_case import ClientCaseWorkflow
 WORKFLOWS = [ClientCaseWorkflow]
 
 
-def build_worker(client: Client, settings: Settings, executor: ThreadPoolExecutor, task_queue: str | None = None) -> Worker:
+def build_worker(
+    client: Client, settings: Settings, executor: ThreadPoolExecutor, task_queue: str | None = None
+) -> Worker:
     sessions = session_factory(make_engine(settings.database_url))
     cases = CaseActivities(sessions)
     return Worker(

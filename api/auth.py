@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -38,7 +38,7 @@ def get_principal(request: Request,
         raise _unauthorized("a bearer token is required")
     try:
         claims = decode_token(request.app.state.settings, credentials.credentials)
-        actor = Actor(user_id=str(claims["sub"]), role=Role(claims.get("role")))
+        actor = Actor(user_id=str(claims["sub"]), role=Role(str(claims["role"])))
         municipality = str(claims["municipality"])
     except (TokenError, KeyError, ValueError, ValidationError) as exc:
         raise _unauthorized(f"the token is not accepted: {exc}") from None
@@ -50,7 +50,7 @@ def get_principal(request: Request,
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
-def require_roles(*roles: Role) -> object:
+def require_roles(*roles: Role) -> Any:
     """A dependency refusing (403) callers of other roles."""
 
     def check(principal: PrincipalDep) -> Principal:

@@ -106,7 +106,7 @@ class PersonalCode:
 
 def _checksum(digits: str) -> int:
     """Old-format check value over the first ten digits (10 means invalid)."""
-    total = sum(int(d) * w for d, w in zip(digits[:10], _CHECKSUM_WEIGHTS))
+    total = sum(int(d) * w for d, w in zip(digits[:10], _CHECKSUM_WEIGHTS, strict=False))
     return (1101 - total) % 11
 
 

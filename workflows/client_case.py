@@ -11,6 +11,7 @@ a small history.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import TypeVar
@@ -90,9 +91,9 @@ class ClientCaseWorkflow:
             async with self._lock:
                 timers.schedule_decision(state)
                 state.seq += 1
-                await self._record(CaseChange(seq=state.seq, action="registered", actor=input.registered_by, at=workflow.now(),
-                                              details={"applied_on": state.applied_on.isoformat(),
-                                                       "control_group": state.control_group}))
+                details = {"applied_on": state.applied_on.isoformat(), "control_group": state.control_group}
+                await self._record(CaseChange(seq=state.seq, action="registered", actor=input.registered_by,
+                                              at=workflow.now(), details=details))
         while not state.finished:
             await self._sleep_until_next_timer()
             async with self._lock:
@@ -114,10 +115,8 @@ class ClientCaseWorkflow:
         delay = wake - workflow.now()
         if delay <= timedelta(0):
             return
-        try:
+        with contextlib.suppress(TimeoutError):
             await workflow.wait_condition(lambda: self._changed, timeout=delay, timeout_summary="next case timer")
-        except asyncio.TimeoutError:
-            pass
 
     async def _record(self, change: CaseChange) -> None:
         state = self._state

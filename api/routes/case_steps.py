@@ -8,7 +8,6 @@ nothing.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import APIRouter, status
@@ -19,12 +18,11 @@ from api.case_views import case_public
 from api.deps import SessionDep, TemporalDep, WritableCase
 from api.schemas import CasePublic
 from domain import case_commands as commands
-from domain.case_state import CaseState
 from workflows.client_case import ClientCaseWorkflow, case_workflow_id
 
 router = APIRouter(prefix="/cases/{case_id}", tags=["case steps"])
 
-Update = Callable[[ClientCaseWorkflow, Any], Awaitable[CaseState]]
+Update = Any  # a ClientCaseWorkflow update method (each has its own command type)
 
 STEPS: list[tuple[str, Update, type[commands.Command], str]] = [
     ("assessment", ClientCaseWorkflow.assess, commands.Assess,

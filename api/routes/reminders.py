@@ -10,8 +10,8 @@ from fastapi import APIRouter, HTTPException, Query, status
 from sqlmodel import col, select
 
 from api.auth import PrincipalDep
-from api.schemas import ReminderPublic
 from api.deps import SessionDep
+from api.schemas import ReminderPublic
 from domain.case_state import ReminderKind
 from domain.roles import CASE_MANAGERS, Role
 from persistence.models import ReminderRecord

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
@@ -172,7 +172,7 @@ async def test_a_case_walks_from_application_through_two_periods_to_follow_up(ti
     assert all(r.resolved_at is not None for r in reminders_all(sessions, case_id))
     with sessions() as session:
         row = session.get(CaseRecord, case_id)
-        events = session.exec(select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.seq)).all()
+        events = session.exec(select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(col(CaseEvent.seq))).all()
     assert row.status == "closed" and row.follow_up_done and row.period_number == 2
     assert [e.seq for e in events] == list(range(1, len(events) + 1))  # CASE-4: append-only, no gaps
     assert events[0].action == "registered" and events[-1].action == "follow_up_recorded"

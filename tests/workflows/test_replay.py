@@ -1,0 +1,40 @@
+"""Saved histories of the case workflow replay on today's code (determinism)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from temporalio.client import WorkflowHistory
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Replayer
+
+from tests.workflows.record_histories import drive_one_case
+from workflows.client_case import ClientCaseWorkflow, case_workflow_id
+
+HISTORIES = sorted((Path(__file__).parent.parent / "histories").glob("client_case_*.json"))
+
+
+def replayer() -> Replayer:
+    return Replayer(workflows=[ClientCaseWorkflow], data_converter=pydantic_data_converter)
+
+
+def test_there_are_saved_histories_of_both_a_first_run_and_a_continued_run() -> None:
+    texts = [path.read_text() for path in HISTORIES]
+    assert any("CONTINUED_AS_NEW" in text for text in texts)
+    assert any("continuedExecutionRunId" in text for text in texts)
+
+
+@pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
+async def test_a_saved_case_history_replays_without_nondeterminism(path: Path) -> None:
+    history = WorkflowHistory.from_json(case_workflow_id(path.stem), path.read_text())
+    result = await replayer().replay_workflow(history, raise_on_replay_failure=True)
+    assert result.replay_failure is None
+
+
+async def test_a_history_recorded_now_replays(time_skipping_env, sqlite_url) -> None:
+    histories = await drive_one_case(time_skipping_env.client, time_skipping_env, sqlite_url)
+    assert len(histories) == 2
+    for history in histories:
+        result = await replayer().replay_workflow(history, raise_on_replay_failure=False)
+        assert result.replay_failure is None
