@@ -17,6 +17,7 @@ Environment variables:
 from __future__ import annotations
 
 import atexit
+import contextlib
 import glob
 import os
 import pathlib
@@ -391,10 +392,8 @@ class ThrowawayPostgres:
             )  # fmt: skip
         except PostgresStartupError:
             # Last resort: kill the postmaster we started (by its pid).
-            try:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.kill(pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
 
     # -- databases ---------------------------------------------------------- #
 

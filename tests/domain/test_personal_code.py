@@ -24,7 +24,7 @@ CENTURY_DIGIT = {18: "0", 19: "1", 20: "2"}
 
 def check_value(first_ten: str) -> int:
     """Independent re-statement of the old-format checksum (10 = no valid digit)."""
-    return (1101 - sum(int(d) * w for d, w in zip(first_ten, WEIGHTS))) % 11
+    return (1101 - sum(int(d) * w for d, w in zip(first_ten, WEIGHTS, strict=False))) % 11
 
 
 def old_code(
