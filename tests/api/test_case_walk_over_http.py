@@ -129,6 +129,10 @@ async def test_a_social_worker_walks_one_case_from_application_to_follow_up(api:
     assert again.status_code == 409 and again.json()["rule"] == "CASE-STATE"
     follow_up = await http.post(f"/cases/{case_id}/follow-up", headers=sw, json={"note": "Doing well"})
     assert follow_up.status_code == 200 and follow_up.json()["case"]["follow_up_done"]
+    finished = await http.post(f"/cases/{case_id}/handover", headers=sw,
+                               json={"new_case_manager_id": "sw-cesis-3", "reason": "x"})
+    assert finished.status_code == 409 and finished.json()["rule"] == "CASE-STATE"  # the workflow has ended
+    assert (await http.get(f"/cases/{case_id}", headers=sw)).json()["live"]["follow_up_done"]
 
     events = (await http.get(f"/cases/{case_id}/events", headers=sw)).json()
     actions = [e["action"] for e in events]
