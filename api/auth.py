@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -14,6 +15,7 @@ from domain.roles import CASE_MANAGERS, Actor, Role
 from famassist.tokens import TokenError, decode_token
 from persistence.models import CaseRecord
 
+MUNICIPALITY_CODE = re.compile(r"[A-Za-z0-9_-]{1,20}")
 bearer = HTTPBearer(auto_error=False, description="A JWT with the claims sub, role and municipality.")
 
 
@@ -40,6 +42,8 @@ def get_principal(request: Request,
         claims = decode_token(request.app.state.settings, credentials.credentials)
         actor = Actor(user_id=str(claims["sub"]), role=Role(str(claims["role"])))
         municipality = str(claims["municipality"])
+        if not MUNICIPALITY_CODE.fullmatch(municipality):
+            raise ValueError("the municipality claim is not a municipality code")
     except (TokenError, KeyError, ValueError, ValidationError) as exc:
         raise _unauthorized(f"the token is not accepted: {exc}") from None
     if actor.role is Role.SYSTEM:

@@ -23,7 +23,7 @@ class CaseCreate(BaseModel):
     applied_on: date | None = Field(default=None, description="Date of the application; today if left out")
     consent: bool = Field(description="The client wants the service (002); must be true")
     control_group: bool = Field(default=False, description="RES-1: a study control-group client, never referred")
-    case_manager_id: str | None = Field(default=None, max_length=100,
+    case_manager_id: str | None = Field(default=None, min_length=1, max_length=100,
                                         description="The social worker managing the case; the caller if left out")
 
     @field_validator("personal_code")

@@ -146,3 +146,33 @@ async def test_a_social_worker_walks_one_case_from_application_to_follow_up(api:
 
 async def _has(kinds, expected: set[str]) -> bool:
     return expected <= await kinds()
+
+
+async def test_tokens_that_are_forged_expired_or_malformed_answer_401(api: Api) -> None:
+    import jwt
+
+    good = api.auth(SW)["Authorization"].removeprefix("Bearer ")
+    claims = jwt.decode(good, options={"verify_signature": False})
+    forged = jwt.encode(claims, "another-key-" + "y" * 32, algorithm="HS256")
+    expired = jwt.encode({**claims, "exp": 1}, api.settings.signing_key(), algorithm="HS256")
+    long_municipality = jwt.encode({**claims, "municipality": "X" * 50}, api.settings.signing_key(),
+                                   algorithm="HS256")
+    unknown_role = jwt.encode({**claims, "role": "mayor"}, api.settings.signing_key(), algorithm="HS256")
+    for token in (forged, expired, long_municipality, unknown_role, "not-a-jwt"):
+        answer = await api.http.get("/cases", headers={"Authorization": f"Bearer {token}"})
+        assert answer.status_code == 401, token
+
+
+async def test_roles_without_client_cases_are_refused_and_the_ministry_lists_every_municipality(api: Api) -> None:
+    for role in (Role.TRAINING_PROVIDER, Role.RESEARCHER):
+        assert (await api.http.get("/cases", headers=api.auth(role))).status_code == 403
+        assert (await api.http.get("/reminders", headers=api.auth(role))).status_code == 403
+    body = {"full_name": "A", "personal_code": "32000000001", "consent": True}
+    for town in ("CESIS", "VALMIERA"):
+        assert (await api.http.post("/cases", headers=api.auth(SW, municipality=town), json=body)).status_code == 201
+    listed = await api.http.get("/cases", headers=api.auth(Role.MINISTRY, municipality="LV", user="lm-1"))
+    assert sorted(c["municipality"] for c in listed.json()) == ["CESIS", "VALMIERA"]
+    own = await api.http.get("/cases", headers=api.auth(SW, municipality="VALMIERA"))
+    assert [c["municipality"] for c in own.json()] == ["VALMIERA"]
+    refused = await api.http.post("/cases", headers=api.auth(SW), json={**body, "consent": False})
+    assert refused.status_code == 422 and refused.json()["detail"][0]["loc"] == ["body", "consent"]
