@@ -78,6 +78,8 @@ def check_decide(state: CaseState, command: Decide) -> None:
     _require_status(state, {CaseStatus.ASSESSED}, "decide on")
     assessment = state.assessment
     assert assessment is not None
+    if command.decision is Decision.GRANTED and state.control_group:
+        raise RuleViolation("RES-1", "a control-group client does not receive the service")
     if command.decision is Decision.GRANTED and not (assessment.service_needed and assessment.client_motivated):
         raise RuleViolation("CASE-PRECONDITIONS",
                             "the service is granted only with the social worker's opinion that it is needed "
@@ -165,7 +167,7 @@ def report_significant_change(state: CaseState, command: ReportSignificantChange
     change = _change(state, command, "significant_change_reported", now, command.description,
                      child_safety_risk_before=previous, child_safety_risk=state.child_safety_risk,
                      urgent=state.urgent)
-    change.raised = [timers.raise_alert(state, now)]
+    change.raised = [timers.raise_alert(state, now).model_copy()]
     return change
 
 
@@ -273,7 +275,7 @@ def fire_timers(state: CaseState, now: datetime) -> list[CaseChange]:
             state.status = CaseStatus.REVIEW_DUE
         state.seq += 1
         changes.append(CaseChange(seq=state.seq, action=f"reminder_{reminder.kind.value}", actor=SYSTEM_ACTOR, at=now,
-                                  details={"due_at": reminder.due_at.isoformat()}, raised=[reminder]))
+                                  details={"due_at": reminder.due_at.isoformat()}, raised=[reminder.model_copy()]))
     pending = state.pending_period
     if state.status is CaseStatus.EXTENDED and pending and start_of_day(pending.starts_on) <= now:
         state.periods.append(pending)

@@ -29,6 +29,9 @@ def decision_deadline(state: CaseState) -> datetime:
 
 
 def schedule_decision(state: CaseState) -> None:
+    """§5.3 timers; a control-group client (RES-1) applies for nothing, so gets none."""
+    if state.control_group:
+        return
     due = decision_deadline(state)
     t = state.timings
     _new(state, ReminderKind.DECISION_DUE, Role.SOCIAL_WORKER, due - days(t.decision_reminder_days_before), due)
@@ -36,8 +39,14 @@ def schedule_decision(state: CaseState) -> None:
 
 
 def service_period(number: int, starts_on: date, months: int) -> ServicePeriod:
-    """A period of ``months`` calendar months; ``ends_on`` is its last day."""
-    return ServicePeriod(number=number, starts_on=starts_on, ends_on=add_months(starts_on, months) - days(1))
+    """A period of ``months`` calendar months; ``ends_on`` is its last day.
+
+    It ends the day before the same date ``months`` later; where that month has no
+    such date (a period from 31 August), on that month's last day.
+    """
+    same_day = add_months(starts_on, months)
+    ends_on = same_day if same_day.day != starts_on.day else same_day - days(1)
+    return ServicePeriod(number=number, starts_on=starts_on, ends_on=ends_on)
 
 
 def review_deadline(period: ServicePeriod) -> datetime:

@@ -14,6 +14,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.case_records import CaseActivities
+from domain import case_timers as timers
 from domain.calendar import add_months, days, local_date, start_of_day
 from domain.case_commands import (
     AcknowledgeAlerts,
@@ -128,7 +129,8 @@ async def test_a_case_walks_from_application_through_two_periods_to_follow_up(ti
             assert reminders(sessions, case_id)["significant_change"].resolved_at is not None
 
             # §5.6: the review reminder 14 days before the first period ends.
-            period_1_end = start_of_day(add_months(today, 6))
+            period_1 = timers.service_period(1, today, 6)
+            period_1_end = timers.review_deadline(period_1)
             await sleep_until(env, period_1_end - days(14) + timedelta(hours=1))
             assert_at(reminders(sessions, case_id)["review_due"].raised_at, period_1_end - days(14))
             assert await status_of(handle) is CaseStatus.REVIEW_DUE
@@ -143,10 +145,10 @@ async def test_a_case_walks_from_application_through_two_periods_to_follow_up(ti
             state = await handle.query(ClientCaseWorkflow.state)
             assert state.status is CaseStatus.IN_SERVICE
             assert [p.number for p in state.periods] == [1, 2]
-            assert state.periods[1].starts_on == add_months(today, 6)
+            assert state.periods[1].starts_on == period_1.ends_on + days(1)
 
             # Period 2: reminder 14 days before, escalation 7 days after its end.
-            period_2_end = start_of_day(add_months(add_months(today, 6), 6))
+            period_2_end = timers.review_deadline(timers.service_period(2, period_1.ends_on + days(1), 6))
             await sleep_until(env, period_2_end + days(7) + timedelta(hours=1))
             raised = {r.reminder_id: r for r in reminders_all(sessions, case_id)}
             review_2 = [r for r in raised.values() if r.kind == "review_due" and r.resolved_at is None]
