@@ -8,14 +8,17 @@ from concurrent.futures import ThreadPoolExecutor
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from activities.assistant_records import AssistantActivities
 from activities.case_records import CaseActivities
+from activities.caseload import CaseloadActivities
 from famassist.logs import configure_logging
 from famassist.settings import Settings, get_settings
 from famassist.temporal import connect
 from persistence.db import make_engine, session_factory
+from workflows.assistant_pilot import AssistantPilotWorkflow
 from workflows.client_case import ClientCaseWorkflow
 
-WORKFLOWS = [ClientCaseWorkflow]
+WORKFLOWS = [ClientCaseWorkflow, AssistantPilotWorkflow]
 
 
 def build_worker(
@@ -23,11 +26,13 @@ def build_worker(
 ) -> Worker:
     sessions = session_factory(make_engine(settings.database_url))
     cases = CaseActivities(sessions)
+    assistants = AssistantActivities(sessions)
+    caseload = CaseloadActivities(client)
     return Worker(
         client,
         task_queue=task_queue or settings.task_queue,
         workflows=WORKFLOWS,
-        activities=[cases.record_case_change],
+        activities=[cases.record_case_change, assistants.record_assistant_change, caseload.reserve_place],
         activity_executor=executor,
         max_concurrent_activities=8,
     )

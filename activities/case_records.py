@@ -12,8 +12,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 from temporalio import activity
 
+from activities.projection import apply_projection, write_reminders
 from persistence.db import SessionFactory
-from persistence.models import CaseEvent, CaseRecord, ReminderRecord
+from persistence.models import CaseEvent, CaseRecord
 from workflows.case_projection import RecordCaseChange
 
 log = structlog.get_logger(__name__)
@@ -55,23 +56,5 @@ class CaseActivities:
             actor_role=change.actor.role.value, action=change.action, reason=change.reason,
             details=change.details,
         ))
-        if row.version < record.change.seq:
-            for field, value in record.projection.model_dump().items():
-                setattr(row, field, value)
-            row.version = record.change.seq
-            row.updated_at = change.at
-            session.add(row)
-        for reminder in change.raised:
-            if session.get(ReminderRecord, reminder.reminder_id) is None:
-                assert reminder.raised_at is not None
-                session.add(ReminderRecord(
-                    reminder_id=reminder.reminder_id, case_id=record.case_id, municipality=record.municipality,
-                    kind=reminder.kind.value, recipient_role=reminder.recipient_role.value,
-                    due_at=reminder.due_at, raised_at=reminder.raised_at,
-                ))
-        session.flush()
-        for reminder in change.resolved:
-            stored = session.get(ReminderRecord, reminder.reminder_id)
-            if stored is not None and stored.resolved_at is None:
-                stored.resolved_at = reminder.resolved_at
-                session.add(stored)
+        apply_projection(session, row, record.projection, change.seq, change.at)
+        write_reminders(session, record.municipality, change.raised, change.resolved, case_id=record.case_id)

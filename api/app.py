@@ -13,7 +13,7 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from api.errors import install_error_handlers
-from api.routes import case_steps, cases, health, reminders
+from api.routes import assistant_steps, assistants, case_steps, cases, health, municipalities, reminders
 from famassist.logs import configure_logging
 from famassist.settings import Settings, get_settings
 from persistence.db import make_engine, session_factory
@@ -44,7 +44,7 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
         lifespan=lifespan,
     )
     install_error_handlers(app)
-    for module in (health, cases, case_steps, reminders):
+    for module in (health, cases, case_steps, reminders, municipalities, assistants, assistant_steps):
         app.include_router(module.router)
 
     @app.middleware("http")

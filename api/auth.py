@@ -13,7 +13,7 @@ from sqlmodel import Session
 
 from domain.roles import CASE_MANAGERS, Actor, Role
 from famassist.tokens import TokenError, decode_token
-from persistence.models import CaseRecord
+from persistence.models import AssistantRecord, CaseRecord
 
 MUNICIPALITY_CODE = re.compile(r"[A-Za-z0-9_-]{1,20}")
 bearer = HTTPBearer(auto_error=False, description="A JWT with the claims sub, role and municipality.")
@@ -78,6 +78,28 @@ def may_see_case(principal: Principal, row: CaseRecord) -> bool:
 def may_see_personal_data(principal: Principal) -> bool:
     """CASE-6 and §1: the ministry reads cases without personal identifiers."""
     return principal.role in CASE_MANAGERS or principal.role is Role.ASSISTANT
+
+
+def may_see_assistant(principal: Principal, row: AssistantRecord) -> bool:
+    """§1: the municipality's staff, the assistant themself, the training provider and the ministry."""
+    if principal.role in CASE_MANAGERS:
+        return row.municipality == principal.municipality
+    if principal.role is Role.ASSISTANT:
+        return row.assistant_id == principal.user_id
+    return principal.role in {Role.TRAINING_PROVIDER, Role.MINISTRY}
+
+
+def visible_assistant(session: Session, principal: Principal, assistant_id: str) -> AssistantRecord:
+    row = session.get(AssistantRecord, assistant_id)
+    if row is None or not may_see_assistant(principal, row):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such assistant")
+    return row
+
+
+def require_own_municipality(principal: Principal, municipality: str) -> None:
+    """Municipal staff act only for their own municipality (the ministry for every one)."""
+    if principal.role is not Role.MINISTRY and principal.municipality != municipality:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such municipality")
 
 
 def visible_case(session: Session, principal: Principal, case_id: str) -> CaseRecord:

@@ -9,10 +9,10 @@ from fastapi import Depends, HTTPException, Path, Request, status
 from sqlmodel import Session
 from temporalio.client import Client
 
-from api.auth import PrincipalDep, visible_case
+from api.auth import PrincipalDep, visible_assistant, visible_case
 from domain.roles import Role
 from famassist.settings import Settings
-from persistence.models import CaseRecord
+from persistence.models import AssistantRecord, CaseRecord
 
 
 def get_session(request: Request) -> Iterator[Session]:
@@ -49,5 +49,14 @@ def writable_case(session: SessionDep, principal: PrincipalDep, case_id: CaseId)
     return row
 
 
+AssistantId = Annotated[str, Path(description="The assistant's user id.", max_length=100)]
+
+
+def readable_assistant(session: SessionDep, principal: PrincipalDep, assistant_id: AssistantId) -> AssistantRecord:
+    """The assistant, if the caller may see them; 404 otherwise."""
+    return visible_assistant(session, principal, assistant_id)
+
+
+ReadableAssistant = Annotated[AssistantRecord, Depends(readable_assistant)]
 ReadableCase = Annotated[CaseRecord, Depends(readable_case)]
 WritableCase = Annotated[CaseRecord, Depends(writable_case)]

@@ -9,7 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from temporalio.client import WorkflowUpdateFailedError
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from domain.errors import RuleViolation
@@ -17,7 +17,7 @@ from domain.personal_code import InvalidPersonalCode
 
 log = structlog.get_logger(__name__)
 
-FORBIDDING_RULES = {"CASE-1"}  # who may do a step: 403, not 409
+FORBIDDING_RULES = {"CASE-1", "ROLE"}  # who may do a step: 403, not 409
 
 
 def _rule_answer(rule: str, detail: str, details: Any = None) -> JSONResponse:
@@ -62,7 +62,12 @@ async def _rpc_error(_: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": "the workflow service is unavailable; try again"}, status_code=503)
 
 
+async def _already_started(_: Request, exc: Exception) -> JSONResponse:
+    return _rule_answer("PILOT-STATE", "a workflow with this id exists already")
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(WorkflowAlreadyStartedError, _already_started)
     app.add_exception_handler(WorkflowUpdateFailedError, _update_failed)
     app.add_exception_handler(RuleViolation, _rule_violation)
     app.add_exception_handler(InvalidPersonalCode, _invalid_personal_code)

@@ -29,6 +29,7 @@ from domain.case_commands import (
 )
 from domain.case_model import SERVING, CaseStatus, ChildSafetyRisk, Decision
 from domain.case_state import CaseChange, CaseState, ReminderKind
+from domain.caseload import ClientLoad
 from domain.errors import RuleViolation
 from domain.roles import CASE_MANAGERS, SYSTEM_ACTOR, Role
 
@@ -98,22 +99,60 @@ def decide(state: CaseState, command: Decide, now: datetime) -> CaseChange:
 
 # --- referral and service (§5.4, §5.5) ----------------------------------------
 
+def is_rereferral(state: CaseState) -> bool:
+    """PH-6 / CAP-3: a case flagged for reassignment is referred again, keeping its status."""
+    return state.needs_reassignment and state.status in {CaseStatus.REFERRED, *SERVING}
+
+
 def check_refer(state: CaseState, command: Refer) -> None:
     _require_manager(command, "refer a client")
     if state.control_group:
         raise RuleViolation("RES-1", "a control-group case is never referred to an assistant")
+    if is_rereferral(state):
+        if command.assistant_id == state.assistant_id:
+            raise RuleViolation(STATE, "the case needs another assistant than the one it has")
+        return
     _require_status(state, {CaseStatus.DECIDED}, "refer")
     if state.decision is not Decision.GRANTED:
         raise RuleViolation(STATE, "only a granted case is referred", decision=str(state.decision))
 
 
+def client_load(state: CaseState) -> ClientLoad:
+    """What the case weighs in an assistant's caseload (§4)."""
+    assessment = state.assessment
+    assert assessment is not None
+    return ClientLoad(case_id=state.case_id, target_group=assessment.target_group,
+                      child_safety_risk=assessment.child_safety_risk,
+                      multiple_social_problems=assessment.multiple_social_problems,
+                      partially_independent=assessment.partially_independent)
+
+
 def refer(state: CaseState, command: Refer, now: datetime) -> CaseChange:
     check_refer(state, command)
+    previous = state.assistant_id
+    again = is_rereferral(state)
     state.assistant_id = command.assistant_id
     state.plan = command.plan
-    state.status = CaseStatus.REFERRED
-    return _change(state, command, "referred", now, assistant_id=command.assistant_id,
-                   primary_information=command.primary_information, plan=command.plan.model_dump(mode="json"))
+    if not again:
+        state.status = CaseStatus.REFERRED
+    state.needs_reassignment = False
+    change = _change(state, command, "re-referred" if again else "referred", now,
+                     assistant_id=command.assistant_id, previous_assistant_id=previous,
+                     primary_information=command.primary_information, plan=command.plan.model_dump(mode="json"))
+    change.resolved = timers.resolve(state, {ReminderKind.NEEDS_REASSIGNMENT}, now)
+    return change
+
+
+def flag_needs_reassignment(state: CaseState, assistant_id: str, rule: str, now: datetime) -> CaseChange | None:
+    """PH-6 / CAP-3: the case's assistant can no longer serve it; alert the social worker."""
+    if assistant_id != state.assistant_id or state.status is CaseStatus.CLOSED or state.needs_reassignment:
+        return None
+    state.needs_reassignment = True
+    state.seq += 1
+    change = CaseChange(seq=state.seq, action="needs_reassignment", actor=SYSTEM_ACTOR, at=now,
+                        details={"assistant_id": assistant_id, "rule": rule})
+    change.raised = [timers.raise_now(state, ReminderKind.NEEDS_REASSIGNMENT, now).model_copy()]
+    return change
 
 
 def check_start_service(state: CaseState, command: StartService) -> None:
@@ -221,6 +260,7 @@ def close(state: CaseState, command: Close, now: datetime) -> CaseChange:
     state.closure_reason = command.reason
     state.closed_at = now
     state.pending_period = None
+    state.needs_reassignment = False
     change = _change(state, command, "closed", now, command.note, closure_reason=command.reason.value)
     change.resolved = timers.resolve(state, set(ReminderKind), now)
     if state.periods:

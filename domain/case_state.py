@@ -27,6 +27,8 @@ class ReminderKind(StrEnum):
     REVIEW_OVERDUE = "review_overdue"  # §5.6: escalates to the service head
     FOLLOW_UP_DUE = "follow_up_due"  # §5.8: monitoring after closure
     SIGNIFICANT_CHANGE = "significant_change"  # CASE-2: alerts at once
+    NEEDS_REASSIGNMENT = "needs_reassignment"  # PH-6, CAP-3: the case needs another assistant
+    CHILD_RIGHTS_TRAINING_DUE = "child_rights_training_due"  # PH-4: the 40 hours unfinished
 
 
 class Reminder(BaseModel):

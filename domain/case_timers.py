@@ -67,11 +67,16 @@ def schedule_follow_up(state: CaseState, closed_at: datetime) -> None:
     _new(state, ReminderKind.FOLLOW_UP_DUE, Role.SOCIAL_WORKER, at, at)
 
 
-def raise_alert(state: CaseState, now: datetime) -> Reminder:
-    """CASE-2: a significant change alerts the case's social worker at once."""
-    reminder = _new(state, ReminderKind.SIGNIFICANT_CHANGE, Role.SOCIAL_WORKER, now, now)
+def raise_now(state: CaseState, kind: ReminderKind, now: datetime) -> Reminder:
+    """A reminder for the case's social worker, raised at once and due at once."""
+    reminder = _new(state, kind, Role.SOCIAL_WORKER, now, now)
     reminder.raised_at = now
     return reminder
+
+
+def raise_alert(state: CaseState, now: datetime) -> Reminder:
+    """CASE-2: a significant change alerts the case's social worker at once."""
+    return raise_now(state, ReminderKind.SIGNIFICANT_CHANGE, now)
 
 
 def resolve(state: CaseState, kinds: set[ReminderKind], now: datetime) -> list[Reminder]:

@@ -78,10 +78,112 @@ class ReminderRecord(SQLModel, table=True):
     __tablename__ = "reminder"
 
     reminder_id: str = Field(primary_key=True, max_length=120)
-    case_id: str = Field(index=True, foreign_key="case_record.case_id", max_length=36)
+    case_id: str | None = Field(default=None, index=True, foreign_key="case_record.case_id", max_length=36)
+    assistant_id: str | None = Field(default=None, index=True, max_length=100)
     municipality: str = Field(index=True, max_length=20)
     kind: str = Field(index=True, max_length=30)
     recipient_role: str = Field(max_length=20)
     due_at: datetime = _utc(nullable=False)
     raised_at: datetime = _utc(nullable=False)
     resolved_at: datetime | None = _utc(nullable=True)
+
+
+# --- municipalities and assistants (DOMAIN.md §2-§4) ------------------------------------
+
+class Municipality(SQLModel, table=True):
+    __tablename__ = "municipality"
+
+    code: str = Field(primary_key=True, max_length=20)
+    name: str = Field(max_length=100)
+    population: int
+    updated_at: datetime = _utc(nullable=False)
+
+
+class CooperationAgreement(SQLModel, table=True):
+    """MUN-1: the municipality's cooperation agreement with the ministry."""
+
+    __tablename__ = "cooperation_agreement"
+
+    municipality: str = Field(primary_key=True, foreign_key="municipality.code", max_length=20)
+    number: str = Field(max_length=50)
+    signed_on: date
+    recorded_by: str = Field(max_length=100)
+    recorded_at: datetime = _utc(nullable=False)
+
+
+class MunicipalOrder(SQLModel, table=True):
+    """MUN-2: the municipality's order (rīkojums) naming an assistant."""
+
+    __tablename__ = "municipal_order"
+
+    assistant_id: str = Field(primary_key=True, max_length=100)
+    municipality: str = Field(index=True, foreign_key="municipality.code", max_length=20)
+    number: str = Field(max_length=50)
+    issued_on: date
+    recorded_by: str = Field(max_length=100)
+    recorded_at: datetime = _utc(nullable=False)
+
+
+class SeminarAttendance(SQLModel, table=True):
+    """MUN-4: a social worker of the municipality attended the 8-hour seminar."""
+
+    __tablename__ = "seminar_attendance"
+    __table_args__ = (UniqueConstraint("municipality", "social_worker_id", name="uq_seminar_attendee"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    municipality: str = Field(index=True, foreign_key="municipality.code", max_length=20)
+    social_worker_id: str = Field(max_length=100)
+    attended_on: date
+    hours: int
+    recorded_at: datetime = _utc(nullable=False)
+
+
+class AssistantRecord(SQLModel, table=True):
+    """The read model of an assistant's pilot, projected from its workflow."""
+
+    __tablename__ = "assistant_record"
+
+    assistant_id: str = Field(primary_key=True, max_length=100)
+    municipality: str = Field(index=True, foreign_key="municipality.code", max_length=20)
+    phase: str = Field(index=True, max_length=20)
+    education_level: str = Field(max_length=40)
+    nominated_on: date
+    fte: str = Field(default="0", max_length=10)
+    load: str = Field(default="0", max_length=20)
+    capacity: str = Field(default="0", max_length=20)
+    client_count: int = 0
+    training_starts_on: date | None = None
+    pilot_ends_on: date | None = None
+    programme_hours: str = Field(default="0", max_length=12)
+    child_rights_hours: str = Field(default="0", max_length=12)
+    version: int = 0
+    created_at: datetime = _utc(nullable=False)
+    updated_at: datetime = _utc(nullable=False)
+
+
+class AssistantPerson(SQLModel, table=True):
+    """The candidate's personal data, kept out of workflows (CASE-6 applies to staff too)."""
+
+    __tablename__ = "assistant_person"
+
+    assistant_id: str = Field(primary_key=True, foreign_key="assistant_record.assistant_id", max_length=100)
+    full_name: str = Field(max_length=200)
+    cv_received: bool
+    motivation_letter_received: bool
+
+
+class AssistantEvent(SQLModel, table=True):
+    """The append-only trail of an assistant's pilot."""
+
+    __tablename__ = "assistant_event"
+    __table_args__ = (UniqueConstraint("assistant_id", "seq", name="uq_assistant_event_seq"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    assistant_id: str = Field(index=True, foreign_key="assistant_record.assistant_id", max_length=100)
+    seq: int
+    at: datetime = _utc(nullable=False)
+    actor_id: str = Field(max_length=100)
+    actor_role: str = Field(max_length=20)
+    action: str = Field(max_length=60)
+    reason: str | None = None
+    details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))

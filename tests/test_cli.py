@@ -99,7 +99,7 @@ def test_up_serves_docs_health_and_the_temporal_ui_and_a_second_up_finds_the_cas
         assert get(ui)[0] == 200
         demo = subprocess.run([*FAMASSIST, "demo"], env=env, capture_output=True, text=True, timeout=60)
         assert demo.returncode == 0, demo.stderr
-        assert len(demo.stdout.strip().splitlines()) == 4
+        assert len(demo.stdout.strip().splitlines()) == 6  # two assistants, four cases
     finally:
         assert stop(proc) == 0
     assert get(f"{api}/health")[0] == 0  # everything stopped

@@ -7,6 +7,7 @@ from datetime import date
 from pydantic import BaseModel
 
 from domain.case_state import CaseChange, CaseState
+from domain.pilot_commands import ReservePlace
 
 
 class CaseProjection(BaseModel):
@@ -26,6 +27,11 @@ class CaseProjection(BaseModel):
     visits: int
     closure_reason: str | None
     follow_up_done: bool
+
+
+class ReservePlaceRequest(BaseModel):
+    assistant_id: str
+    place: ReservePlace
 
 
 class RecordCaseChange(BaseModel):

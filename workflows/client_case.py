@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import date, datetime, timedelta
 from typing import TypeVar
 
 from pydantic import BaseModel
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeKey
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from domain import case_rules as rules
@@ -40,14 +40,21 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.case_state import CaseChange, CaseState, CaseTimings
     from domain.errors import RuleViolation
+    from domain.pilot_commands import ClientChanged, ReleasePlace, ReservePlace
     from domain.roles import Actor
-    from workflows.case_projection import RecordCaseChange, projection_of
+    from workflows.assistant_pilot import assistant_workflow_id
+    from workflows.assistant_projection import FlagReassignment
+    from workflows.case_projection import RecordCaseChange, ReservePlaceRequest, projection_of
 
 CASE_STATUS = SearchAttributeKey.for_keyword("FamassistCaseStatus")
 MUNICIPALITY = SearchAttributeKey.for_keyword("FamassistMunicipality")
 ASSISTANT = SearchAttributeKey.for_keyword("FamassistAssistantId")
 
 C = TypeVar("C", bound=Command)
+
+# Versions of this workflow's code paths (replay keeps older histories valid).
+CAP6_RESERVE = "cap6-reserve-place"  # referral reserves a place on the assistant's pilot
+AFTER_REGISTRATION = "steps-after-registration"  # no step is recorded before the registration
 
 
 def case_workflow_id(case_id: str) -> str:
@@ -83,6 +90,7 @@ class ClientCaseWorkflow:
         )
         self._lock = asyncio.Lock()
         self._changed = False
+        self._ready = input.state is not None  # handlers wait for the first change to be recorded
 
     @workflow.run
     async def run(self, input: CaseInput) -> CaseState:
@@ -94,6 +102,7 @@ class ClientCaseWorkflow:
                 details = {"applied_on": state.applied_on.isoformat(), "control_group": state.control_group}
                 await self._record(CaseChange(seq=state.seq, action="registered", actor=input.registered_by,
                                               at=workflow.now(), details=details))
+            self._ready = True
         while not state.finished:
             await self._sleep_until_next_timer()
             async with self._lock:
@@ -105,6 +114,14 @@ class ClientCaseWorkflow:
                 workflow.continue_as_new(input.model_copy(update={"state": state}))
         await workflow.wait_condition(workflow.all_handlers_finished)
         return state
+
+    @contextlib.asynccontextmanager
+    async def _turn(self) -> AsyncIterator[None]:
+        """One change at a time, and none before the first one is recorded."""
+        if workflow.patched(AFTER_REGISTRATION):
+            await workflow.wait_condition(lambda: self._ready)
+        async with self._lock:
+            yield
 
     async def _sleep_until_next_timer(self) -> None:
         wake = timers.next_wake(self._state)
@@ -141,7 +158,7 @@ class ClientCaseWorkflow:
             raise _rejection(violation) from None
 
     async def _step(self, apply: Callable[[CaseState, C, datetime], CaseChange], command: C) -> CaseState:
-        async with self._lock:
+        async with self._turn():
             try:
                 change = apply(self._state, command, workflow.now())
             except RuleViolation as violation:
@@ -176,9 +193,40 @@ class ClientCaseWorkflow:
 
     @workflow.update
     async def refer(self, command: Refer) -> CaseState:
-        # Seam for CAP-6 (issue 3): the assistant's pilot workflow will reserve the
-        # place through an Update here, before the referral is applied.
-        return await self._step(rules.refer, command)
+        """CAP-6: the assistant's workflow reserves the place first; a refusal changes nothing."""
+        async with self._turn():
+            self._check(rules.check_refer, command)
+            previous = self._state.assistant_id
+            if workflow.patched(CAP6_RESERVE):
+                await self._reserve_place(command.assistant_id)
+            change = rules.refer(self._state, command, workflow.now())
+            await self._record(change)
+            if previous and previous != command.assistant_id and workflow.patched(CAP6_RESERVE):
+                await self._release_place(previous, "re-referred")
+            self._changed = True
+            return self._state
+
+    async def _reserve_place(self, assistant_id: str) -> None:
+        request = ReservePlaceRequest(assistant_id=assistant_id, place=ReservePlace(
+            case_id=self._state.case_id, client=rules.client_load(self._state)))
+        try:
+            await workflow.execute_activity(
+                "reserve_place", request, start_to_close_timeout=timedelta(seconds=30),
+                retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=10), maximum_attempts=20))
+        except ActivityError as failure:
+            cause = failure.cause
+            if isinstance(cause, ApplicationError) and cause.type:
+                raise ApplicationError(cause.message, *cause.details, type=cause.type, non_retryable=True) from None
+            raise ApplicationError("the assistant's pilot could not be reached; try again",
+                                   type="UNAVAILABLE", non_retryable=True) from None
+
+    async def _release_place(self, assistant_id: str, reason: str) -> None:
+        """Closing or reassigning a case frees the assistant's place (CAP-2)."""
+        pilot = workflow.get_external_workflow_handle(assistant_workflow_id(assistant_id))
+        try:
+            await pilot.signal("release_place", ReleasePlace(case_id=self._state.case_id, reason=reason))
+        except ApplicationError as exc:  # the pilot has ended: no place to free
+            workflow.logger.warning("could not release the place: %s", exc)
 
     @refer.validator
     def _refer_ok(self, command: Refer) -> None:
@@ -202,7 +250,21 @@ class ClientCaseWorkflow:
 
     @workflow.update
     async def report_significant_change(self, command: ReportSignificantChange) -> CaseState:
-        return await self._step(rules.report_significant_change, command)
+        state = await self._step(rules.report_significant_change, command)
+        if state.assistant_id and command.child_safety_risk and workflow.patched(CAP6_RESERVE):
+            # CASE-2 with CAP-3: the assistant's workflow knows its phase and flags back.
+            pilot = workflow.get_external_workflow_handle(assistant_workflow_id(state.assistant_id))
+            await pilot.signal("client_changed", ClientChanged(client=rules.client_load(state)))
+        return state
+
+    @workflow.signal
+    async def flag_needs_reassignment(self, flag: FlagReassignment) -> None:
+        """PH-6 / CAP-3, from the assistant's pilot workflow."""
+        async with self._turn():
+            change = rules.flag_needs_reassignment(self._state, flag.assistant_id, flag.rule, workflow.now())
+            if change is not None:
+                await self._record(change)
+                self._changed = True
 
     @report_significant_change.validator
     def _report_significant_change_ok(self, command: ReportSignificantChange) -> None:
@@ -226,7 +288,11 @@ class ClientCaseWorkflow:
 
     @workflow.update
     async def close(self, command: Close) -> CaseState:
-        return await self._step(rules.close, command)
+        assistant = self._state.assistant_id
+        state = await self._step(rules.close, command)
+        if assistant and workflow.patched(CAP6_RESERVE):
+            await self._release_place(assistant, f"case closed: {command.reason.value}")
+        return state
 
     @close.validator
     def _close_ok(self, command: Close) -> None:

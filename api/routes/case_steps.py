@@ -11,13 +11,16 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, status
-from pydantic import BaseModel, create_model
+from fastapi.exceptions import RequestValidationError
+from sqlmodel import Session
 
 from api.auth import PrincipalDep
 from api.case_views import case_public
 from api.deps import SessionDep, TemporalDep, WritableCase
 from api.schemas import CasePublic
+from api.steps import body_model, summary_of
 from domain import case_commands as commands
+from persistence.models import AssistantRecord, CaseRecord
 from workflows.client_case import ClientCaseWorkflow, case_workflow_id
 
 router = APIRouter(prefix="/cases/{case_id}", tags=["case steps"])
@@ -50,12 +53,11 @@ STEPS: list[tuple[str, Update, type[commands.Command], str]] = [
 ]
 
 
-def body_model(command: type[commands.Command]) -> type[BaseModel]:
-    """The command's fields without ``actor`` (the caller is the actor)."""
-    fields: dict[str, Any] = {
-        name: (info.annotation, info) for name, info in command.model_fields.items() if name != "actor"
-    }
-    return create_model(f"{command.__name__}Body", __config__={"extra": "forbid"}, **fields)
+def _assistant_of_the_municipality(session: Session, row: CaseRecord, assistant_id: str) -> None:
+    assistant = session.get(AssistantRecord, assistant_id)
+    if assistant is None or assistant.municipality != row.municipality:
+        raise RequestValidationError([{"loc": ("body", "assistant_id"), "type": "value_error",
+                                       "msg": "no assistant with this id in the case's municipality"}])
 
 
 def _add_step(path: str, update: Update, command: type[commands.Command], doc: str) -> None:
@@ -63,7 +65,10 @@ def _add_step(path: str, update: Update, command: type[commands.Command], doc: s
 
     async def step(body: Body, row: WritableCase, principal: PrincipalDep,  # type: ignore[valid-type]
                    session: SessionDep, temporal: TemporalDep) -> CasePublic:
-        message = command(actor=principal.actor, **body.model_dump())  # type: ignore[attr-defined]
+        fields = body.model_dump()  # type: ignore[attr-defined]
+        if command is commands.Refer:
+            _assistant_of_the_municipality(session, row, fields["assistant_id"])
+        message = command(actor=principal.actor, **fields)
         handle = temporal.get_workflow_handle(case_workflow_id(row.case_id))
         live = await handle.execute_update(update, message)
         return case_public(session, principal, row, live)
@@ -71,7 +76,7 @@ def _add_step(path: str, update: Update, command: type[commands.Command], doc: s
     step.__doc__ = doc
     step.__annotations__["body"] = Body  # a class made here, not a name FastAPI can look up
     router.add_api_route(f"/{path}", step, methods=["POST"], status_code=status.HTTP_200_OK,
-                         name=update.__name__, summary=doc.split(";")[0].split(" (")[0])
+                         name=update.__name__, summary=summary_of(doc))
 
 
 for _step in STEPS:

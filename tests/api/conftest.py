@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import date
+from typing import Any
 
 import httpx
 import pytest
@@ -13,6 +16,7 @@ from temporalio.common import SearchAttributeKey
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from domain.calendar import add_months
 from domain.roles import Role
 from famassist.devserver import pragma_args
 from famassist.search_attributes import SEARCH_ATTRIBUTES
@@ -43,6 +47,11 @@ def settings(database_url: str, tmp_path) -> Settings:
                     jwt_secret=SecretStr(TEST_KEY), var_dir=tmp_path)
 
 
+def new_assistant_id() -> str:
+    """Unique per test: the dev server is shared, and a workflow id is taken once."""
+    return f"ga-{uuid.uuid4().hex[:10]}"
+
+
 class Api:
     """An HTTP client for the app, with a token per caller."""
 
@@ -67,3 +76,66 @@ async def api(dev_server: WorkflowEnvironment, settings: Settings) -> AsyncItera
             async with httpx.AsyncClient(transport=transport, base_url="http://famassist.test") as http:
                 yield Api(http, settings, dev_server)
 
+
+
+async def eventually(check, seconds: float = 15.0):
+    """Poll ``check`` (async) until it returns something truthy."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while True:
+        result = await check()
+        if result:
+            return result
+        if loop.time() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.1)
+
+
+async def join_pilot(api: Api, municipality: str = "CESIS", population: int = 15_000) -> None:
+    """The ministry records the municipality and its agreement (MUN-1)."""
+    ministry = api.auth(Role.MINISTRY, municipality="LV", user="lm-1")
+    answer = await api.http.put(f"/municipalities/{municipality}", headers=ministry,
+                                json={"name": municipality.title(), "population": population})
+    assert answer.status_code == 200, answer.text
+    answer = await api.http.post(f"/municipalities/{municipality}/agreement", headers=ministry,
+                                 json={"number": f"LM-{municipality}-1", "signed_on": "2020-09-01"})
+    assert answer.status_code in (201, 409), answer.text
+
+
+async def serving_assistant(api: Api, assistant_id: str, municipality: str = "CESIS", fte: str = "1.0",
+                            months_ago: int = 4) -> dict[str, Any]:
+    """An assistant through nomination, interview and contract, with training ``months_ago``.
+
+    The phase timers catch up at once: four months ago means full service now.
+    """
+    head = api.auth(Role.SERVICE_HEAD, municipality=municipality, user=f"head-{municipality.lower()}")
+    provider = api.auth(Role.TRAINING_PROVIDER, municipality="LV", user="saif-1")
+    http = api.http
+    await join_pilot(api, municipality)
+    order = await http.post(f"/municipalities/{municipality}/orders", headers=head, json={
+        "assistant_id": assistant_id, "number": f"R-{assistant_id}", "issued_on": "2020-09-15"})
+    assert order.status_code == 201, order.text
+    nominated = await http.post("/assistants", headers=head, json={
+        "assistant_id": assistant_id, "full_name": f"Assistant {assistant_id}", "education_level": "general_secondary",
+        "cv_received": True, "motivation_letter_received": True})
+    assert nominated.status_code == 201, nominated.text
+    interviewed = await http.post(f"/assistants/{assistant_id}/interview", headers=provider, json={
+        "held_on": str(date.today()), "result": "suitable", "online": True,
+        "social_worker_present_id": f"sw-{municipality.lower()}-1"})
+    assert interviewed.status_code == 200, interviewed.text
+    start = add_months(date.today(), -months_ago)
+    contracted = await http.post(f"/assistants/{assistant_id}/contract", headers=head, json={
+        "signed_on": str(start), "fte": "0.5", "training_starts_on": str(start)})
+    assert contracted.status_code == 200, contracted.text
+
+    async def in_service() -> dict[str, Any] | None:
+        found = (await http.get(f"/assistants/{assistant_id}", headers=head)).json()
+        return found if found["assistant"]["phase"] in {"limited_service", "full_service"} else None
+
+    found = await eventually(in_service)
+    if months_ago >= 3 and fte != "0.5":
+        amended = await http.post(f"/assistants/{assistant_id}/fte-amendments", headers=head,
+                                  json={"effective_from": str(date.today()), "fte": fte})
+        assert amended.status_code == 200, amended.text
+        found = amended.json()
+    return found

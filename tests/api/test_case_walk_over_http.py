@@ -7,27 +7,15 @@ six months and ten days ago makes the review due and overdue at once.
 
 from __future__ import annotations
 
-import asyncio
 from datetime import date, timedelta
 from typing import Any
 
 from domain.calendar import add_months
 from domain.roles import Role
-from tests.api.conftest import Api
+from tests.api.conftest import Api, eventually, new_assistant_id, serving_assistant
 from tests.factories import PERSONAL_CODE
 
 SW = Role.SOCIAL_WORKER
-
-
-async def eventually(check, seconds: float = 10.0) -> Any:
-    deadline = asyncio.get_running_loop().time() + seconds
-    while True:
-        result = await check()
-        if result:
-            return result
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.1)
 
 
 def assessment() -> dict[str, Any]:
@@ -45,6 +33,8 @@ def plan(today: date) -> dict[str, Any]:
 async def test_a_social_worker_walks_one_case_from_application_to_follow_up(api: Api) -> None:
     http, sw = api.http, api.auth(SW)
     today = date.today()
+    ga = new_assistant_id()
+    await serving_assistant(api, ga)
 
     assert (await http.get("/cases")).status_code == 401  # no token
 
@@ -64,7 +54,7 @@ async def test_a_social_worker_walks_one_case_from_application_to_follow_up(api:
 
     # 409: a referral before the decision is out of order, and changes nothing.
     refused = await http.post(f"/cases/{case_id}/referral", headers=sw, json={
-        "assistant_id": "ga-cesis-1", "primary_information": "x", "plan": plan(today)})
+        "assistant_id": ga, "primary_information": "x", "plan": plan(today)})
     assert refused.status_code == 409 and refused.json()["rule"] == "CASE-STATE"
 
     # 422: a malformed body names the field.
@@ -83,7 +73,7 @@ async def test_a_social_worker_walks_one_case_from_application_to_follow_up(api:
 
     assert (await http.post(f"/cases/{case_id}/assessment", headers=sw, json=assessment())).status_code == 200
     # CASE-1: an assistant does not decide.
-    assistant = api.auth(Role.ASSISTANT, user="ga-cesis-1")
+    assistant = api.auth(Role.ASSISTANT, user=ga)
     decision = {"decision": "granted", "reasons": "Needs and motivation assessed"}
     assert (await http.post(f"/cases/{case_id}/decision", headers=assistant, json=decision)).status_code == 404
     decided = await http.post(f"/cases/{case_id}/decision", headers=sw, json=decision)
@@ -91,7 +81,7 @@ async def test_a_social_worker_walks_one_case_from_application_to_follow_up(api:
     assert await overdue_kinds() == set()  # resolved by the decision
 
     referred = await http.post(f"/cases/{case_id}/referral", headers=sw, json={
-        "assistant_id": "ga-cesis-1", "primary_information": "Family of four", "plan": plan(today)})
+        "assistant_id": ga, "primary_information": "Family of four", "plan": plan(today)})
     assert referred.json()["case"]["status"] == "referred"
     # Now the assistant sees the case, and CASE-1 refuses their decisions with 403.
     assert (await http.get(f"/cases/{case_id}", headers=assistant)).status_code == 200
@@ -168,6 +158,7 @@ async def test_roles_without_client_cases_are_refused_and_the_ministry_lists_eve
         assert (await api.http.get("/cases", headers=api.auth(role))).status_code == 403
         assert (await api.http.get("/reminders", headers=api.auth(role))).status_code == 403
     body = {"full_name": "A", "personal_code": "32000000001", "consent": True}
+    assert (await api.http.get("/assistants", headers=api.auth(Role.RESEARCHER))).status_code == 403
     for town in ("CESIS", "VALMIERA"):
         assert (await api.http.post("/cases", headers=api.auth(SW, municipality=town), json=body)).status_code == 201
     listed = await api.http.get("/cases", headers=api.auth(Role.MINISTRY, municipality="LV", user="lm-1"))

@@ -3,7 +3,7 @@
 Run after a deliberate change of workflow code (with ``workflow.patched`` where old
 histories must still replay) and commit the new files:
 
-    .venv/bin/python -m tests.workflows.record_histories
+    .venv/bin/python -m tests.workflows.record_histories [LABEL]
 
 It drives one case on the time-skipping server through every step and saves the
 history of each run (the first service period, and the second one after
@@ -13,6 +13,7 @@ continue-as-new) to ``tests/histories/``.
 from __future__ import annotations
 
 import asyncio
+import sys
 import tempfile
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -22,9 +23,7 @@ from pathlib import Path
 from temporalio.client import Client, WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
-from activities.case_records import CaseActivities
 from domain.calendar import local_date
 from domain.case_commands import (
     AcknowledgeAlerts,
@@ -40,11 +39,13 @@ from domain.case_commands import (
     StartService,
 )
 from domain.case_model import ChildSafetyRisk, ClosureReason, Decision
+from famassist.settings import Settings
 from famassist.temporal import installed_binary
 from persistence.db import make_engine, session_factory
 from persistence.migrate import upgrade
 from persistence.models import CaseRecord
-from tests.factories import ASSISTANT, SOCIAL_WORKER, family_assessment, plan
+from tests.factories import SOCIAL_WORKER, an_assistant, family_assessment, plan, serving_pilot
+from worker import build_worker
 from workflows.client_case import CaseInput, ClientCaseWorkflow, case_workflow_id
 
 HISTORIES = Path(__file__).parent.parent / "histories"
@@ -55,15 +56,17 @@ async def drive_one_case(client: Client, env: WorkflowEnvironment, database_url:
     sessions = session_factory(make_engine(database_url))
     case_id = str(uuid.uuid4())
     queue = f"record-{case_id}"
+    assistant = an_assistant()
     now = await env.get_current_time()
     with sessions() as session, session.begin():
         session.add(CaseRecord(case_id=case_id, municipality="CESIS", status="registered",
                                case_manager_id=SOCIAL_WORKER.user_id, applied_on=local_date(now),
                                created_at=now, updated_at=now))
     today = local_date(now)
-    with ThreadPoolExecutor(2) as pool:
-        async with Worker(client, task_queue=queue, workflows=[ClientCaseWorkflow],
-                          activities=[CaseActivities(sessions).record_case_change], activity_executor=pool):
+    settings = Settings(database_url=database_url, task_queue=queue)
+    with ThreadPoolExecutor(8) as pool:
+        pilot = serving_pilot(client, sessions, queue, assistant.user_id, "CESIS", now)
+        async with build_worker(client, settings, pool), pilot:
             first = await client.start_workflow(
                 ClientCaseWorkflow.run,
                 CaseInput(case_id=case_id, municipality="CESIS", case_manager_id=SOCIAL_WORKER.user_id,
@@ -75,12 +78,12 @@ async def drive_one_case(client: Client, env: WorkflowEnvironment, database_url:
             await first.execute_update(ClientCaseWorkflow.decide,
                                        Decide(actor=sw, decision=Decision.GRANTED, reasons="Assessed"))
             await first.execute_update(ClientCaseWorkflow.refer, Refer(
-                actor=sw, assistant_id=ASSISTANT.user_id, primary_information="Family", plan=plan(today)))
+                actor=sw, assistant_id=assistant.user_id, primary_information="Family", plan=plan(today)))
             await first.execute_update(ClientCaseWorkflow.start_service, StartService(actor=sw, starts_on=today))
             await first.execute_update(ClientCaseWorkflow.record_visit,
-                                       RecordVisit(actor=ASSISTANT, visited_on=today, summary="First visit"))
+                                       RecordVisit(actor=assistant, visited_on=today, summary="First visit"))
             await first.execute_update(ClientCaseWorkflow.report_significant_change, ReportSignificantChange(
-                actor=ASSISTANT, description="Risk rose", child_safety_risk=ChildSafetyRisk.HIGH))
+                actor=assistant, description="Risk rose", child_safety_risk=ChildSafetyRisk.HIGH))
             await first.execute_update(ClientCaseWorkflow.acknowledge_alerts,
                                        AcknowledgeAlerts(actor=sw, note="Seen"))
             await first.execute_update(ClientCaseWorkflow.handover,
@@ -110,9 +113,11 @@ async def main() -> None:
     finally:
         await env.shutdown()
     HISTORIES.mkdir(exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y%m%d")
+    label = sys.argv[1] if len(sys.argv) > 1 else datetime.now(UTC).strftime("%Y%m%d%H%M")
     for n, history in enumerate(histories, start=1):
-        path = HISTORIES / f"client_case_{stamp}_run{n}.json"
+        path = HISTORIES / f"client_case_{label}_run{n}.json"
+        if path.exists():
+            raise SystemExit(f"{path} exists: saved histories are never overwritten; give another label")
         path.write_text(history.to_json())
         print(f"wrote {path} ({len(history.events)} events)")
 

@@ -11,9 +11,7 @@ from sqlmodel import col, select
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
-from activities.case_records import CaseActivities
 from domain import case_timers as timers
 from domain.calendar import add_months, days, local_date, start_of_day
 from domain.case_commands import (
@@ -29,15 +27,18 @@ from domain.case_commands import (
     StartService,
 )
 from domain.case_model import CaseStatus, ChildSafetyRisk, ClosureReason, Decision
+from famassist.settings import Settings
 from persistence.db import make_engine, session_factory
 from persistence.models import CaseEvent, CaseRecord, ReminderRecord
-from tests.factories import ASSISTANT, SOCIAL_WORKER, family_assessment, plan
+from tests.factories import SOCIAL_WORKER, an_assistant, family_assessment, plan, serving_pilot
+from worker import build_worker
 from workflows.client_case import CaseInput, ClientCaseWorkflow, case_workflow_id
 
 SLACK = timedelta(minutes=5)
 
 
 def create_case_row(sessions, case_id: str, now: datetime) -> None:
+    """What the API does before it starts a case's workflow."""
     with sessions() as session, session.begin():
         session.add(CaseRecord(case_id=case_id, municipality="CESIS", status="registered",
                                case_manager_id=SOCIAL_WORKER.user_id, applied_on=local_date(now),
@@ -71,13 +72,15 @@ async def test_a_case_walks_from_application_through_two_periods_to_follow_up(ti
     sessions = session_factory(engine)
     case_id = str(uuid.uuid4())
     queue = f"case-walk-{case_id}"
+    assistant = an_assistant()
     now = await env.get_current_time()
     create_case_row(sessions, case_id, now)
     applied_on = local_date(now)
 
-    with ThreadPoolExecutor(4) as pool:
-        async with Worker(env.client, task_queue=queue, workflows=[ClientCaseWorkflow],
-                          activities=[CaseActivities(sessions).record_case_change], activity_executor=pool):
+    settings = Settings(database_url=sqlite_url, task_queue=queue)
+    with ThreadPoolExecutor(8) as pool:
+        pilot = serving_pilot(env.client, sessions, queue, assistant.user_id, "CESIS", now)
+        async with build_worker(env.client, settings, pool), pilot:
             handle = await env.client.start_workflow(
                 ClientCaseWorkflow.run,
                 CaseInput(case_id=case_id, municipality="CESIS", case_manager_id=SOCIAL_WORKER.user_id,
@@ -90,7 +93,7 @@ async def test_a_case_walks_from_application_through_two_periods_to_follow_up(ti
             # An out-of-order step is refused before anything is written (CASE-STATE).
             with pytest.raises(WorkflowUpdateFailedError) as refused:
                 await handle.execute_update(ClientCaseWorkflow.refer, Refer(
-                    actor=SOCIAL_WORKER, assistant_id=ASSISTANT.user_id, primary_information="x",
+                    actor=SOCIAL_WORKER, assistant_id=assistant.user_id, primary_information="x",
                     plan=plan(applied_on)))
             assert isinstance(refused.value.cause, ApplicationError)
             assert refused.value.cause.type == "CASE-STATE"
@@ -111,16 +114,16 @@ async def test_a_case_walks_from_application_through_two_periods_to_follow_up(ti
 
             today = local_date(decided_at)
             await handle.execute_update(ClientCaseWorkflow.refer, Refer(
-                actor=SOCIAL_WORKER, assistant_id=ASSISTANT.user_id,
+                actor=SOCIAL_WORKER, assistant_id=assistant.user_id,
                 primary_information="Family of four; budget and routines", plan=plan(today)))
             await handle.execute_update(ClientCaseWorkflow.start_service,
                                         StartService(actor=SOCIAL_WORKER, starts_on=today))
             await handle.execute_update(ClientCaseWorkflow.record_visit, RecordVisit(
-                actor=ASSISTANT, visited_on=today, summary="First visit; budget drafted"))
+                actor=assistant, visited_on=today, summary="First visit; budget drafted"))
 
             # CASE-2: a significant change alerts at once; a raise to high risk marks urgent.
             state = await handle.execute_update(ClientCaseWorkflow.report_significant_change, ReportSignificantChange(
-                actor=ASSISTANT, description="Violence reported", child_safety_risk=ChildSafetyRisk.HIGH))
+                actor=assistant, description="Violence reported", child_safety_risk=ChildSafetyRisk.HIGH))
             assert state.urgent and state.assessment.multiple_social_problems
             alert = reminders(sessions, case_id)["significant_change"]
             assert alert.resolved_at is None

@@ -1,0 +1,142 @@
+"""Nominating assistants and reading their pilots (DOMAIN.md §3-§4)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+import structlog
+from fastapi import APIRouter, HTTPException, Query, status
+from sqlmodel import Session, col, func, select
+from temporalio.client import Client
+from temporalio.service import RPCError
+
+from api.auth import Principal, PrincipalDep, require_roles
+from api.deps import ReadableAssistant, SessionDep, SettingsDep, TemporalDep
+from api.pilot_schemas import AssistantPublic, AssistantRecordPublic, Nomination, Warning
+from domain.calendar import local_date
+from domain.caseload import CaseloadLimits
+from domain.errors import RuleViolation
+from domain.pilot import PilotTimings, check_education
+from domain.pilot_phase import AssistantPhase
+from domain.pilot_state import AssistantState
+from domain.roles import CASE_MANAGERS, Role
+from famassist.settings import Settings
+from persistence.models import AssistantPerson, AssistantRecord, CaseRecord, Municipality
+from workflows.assistant_pilot import AssistantPilotWorkflow, PilotInput, assistant_workflow_id
+
+router = APIRouter(prefix="/assistants", tags=["assistants"])
+log = structlog.get_logger(__name__)
+
+
+def pilot_timings(settings: Settings) -> PilotTimings:
+    limits = CaseloadLimits(max_multiple_problem_clients=settings.max_multiple_problem_clients,
+                            mixed_group_max_clients=settings.mixed_group_max_clients,
+                            mixed_group_max_with_partially_independent=settings.mixed_group_max_with_partially_independent)
+    return PilotTimings(
+        training_months=settings.training_months, limited_service_months=settings.limited_service_months,
+        pilot_months=settings.pilot_months, child_rights_training_hours=settings.child_rights_training_hours,
+        child_rights_deadline_months=settings.child_rights_deadline_months,
+        fte_first_months_min=settings.fte_first_months_min, fte_first_months_max=settings.fte_first_months_max,
+        fte_max=settings.fte_max, limits=limits)
+
+
+async def live_pilot(temporal: Client, assistant_id: str) -> AssistantState | None:
+    try:
+        return await temporal.get_workflow_handle(assistant_workflow_id(assistant_id)).query(
+            AssistantPilotWorkflow.state)
+    except RPCError as exc:
+        log.warning("pilot query failed", assistant_id=assistant_id, status=str(exc.status))
+        return None
+
+
+def assistant_public(session: Session, principal: Principal, row: AssistantRecord, live: AssistantState | None,
+                     warnings: list[Warning] | None = None) -> AssistantPublic:
+    session.refresh(row)
+    person = session.get(AssistantPerson, row.assistant_id)
+    sees_name = principal.role is not Role.MINISTRY
+    clients = session.exec(select(CaseRecord.case_id).where(CaseRecord.assistant_id == row.assistant_id,
+                                                            CaseRecord.status != "closed")).all()
+    return AssistantPublic(assistant=AssistantRecordPublic.model_validate(row),
+                           full_name=person.full_name if person and sees_name else None,
+                           clients=sorted(clients), live=live, warnings=warnings or [])
+
+
+def mun3_warnings(session: Session, settings: Settings, municipality: Municipality) -> list[Warning]:
+    """MUN-3 (advisory): municipalities above 20,000 inhabitants nominate at least two."""
+    nominated = session.exec(select(func.count()).select_from(AssistantRecord)
+                             .where(AssistantRecord.municipality == municipality.code)).one()
+    if municipality.population > settings.mun3_population_threshold and nominated < settings.mun3_min_candidates:
+        return [Warning(rule="MUN-3", message=(
+            f"{municipality.name} has {municipality.population} inhabitants: please nominate at least "
+            f"{settings.mun3_min_candidates} candidates ({nominated} so far)"))]
+    return []
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, dependencies=[require_roles(Role.SERVICE_HEAD)])
+async def nominate(body: Nomination, principal: PrincipalDep, session: SessionDep, temporal: TemporalDep,
+                   settings: SettingsDep) -> AssistantPublic:
+    """Nominate a candidate (000 §2.2, PH-1) and start their pilot workflow."""
+    check_education(body.education_level)
+    if not (body.cv_received and body.motivation_letter_received):
+        raise RuleViolation("PH-1", "a nomination comes with the CV and the motivation letter (000 §2.2)")
+    municipality = session.get(Municipality, principal.municipality)
+    if municipality is None:
+        raise RuleViolation("MUN-1", "the municipality is not recorded for the pilot; the ministry records it")
+    if session.get(AssistantRecord, body.assistant_id) is not None:
+        raise RuleViolation("PILOT-STATE", "this assistant has been nominated already")
+    now = datetime.now(UTC)
+    row = AssistantRecord(assistant_id=body.assistant_id, municipality=municipality.code,
+                          phase=AssistantPhase.NOMINATED.value, education_level=body.education_level.value,
+                          nominated_on=local_date(now), created_at=now, updated_at=now)
+    session.add(row)
+    session.flush()
+    session.add(AssistantPerson(assistant_id=body.assistant_id, full_name=body.full_name,
+                                cv_received=body.cv_received,
+                                motivation_letter_received=body.motivation_letter_received))
+    session.commit()
+    try:
+        await temporal.start_workflow(
+            AssistantPilotWorkflow.run,
+            PilotInput(assistant_id=body.assistant_id, municipality=municipality.code,
+                       education_level=body.education_level, nominated_on=row.nominated_on,
+                       nominated_by=principal.actor, timings=pilot_timings(settings)),
+            id=assistant_workflow_id(body.assistant_id), task_queue=settings.task_queue)
+    except Exception:
+        session.delete(session.get(AssistantPerson, body.assistant_id))
+        session.delete(row)
+        session.commit()
+        raise
+    warnings = mun3_warnings(session, settings, municipality)
+    return assistant_public(session, principal, row, await live_pilot(temporal, body.assistant_id), warnings)
+
+
+@router.get("")
+def list_assistants(
+    principal: PrincipalDep, session: SessionDep,
+    phase: AssistantPhase | None = None,
+    municipality: Annotated[str | None, Query(description="Ministry and training provider: one municipality")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 200,
+) -> list[AssistantRecordPublic]:
+    """Assistants by municipality and phase, from the read model."""
+    query = select(AssistantRecord)
+    if principal.role in CASE_MANAGERS:
+        query = query.where(AssistantRecord.municipality == principal.municipality)
+    elif principal.role is Role.ASSISTANT:
+        query = query.where(AssistantRecord.assistant_id == principal.user_id)
+    elif principal.role not in {Role.MINISTRY, Role.TRAINING_PROVIDER}:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, f"the role {principal.role.value} sees no assistants")
+    if municipality is not None:
+        query = query.where(AssistantRecord.municipality == municipality)
+    if phase is not None:
+        query = query.where(AssistantRecord.phase == phase.value)
+    rows = session.exec(query.order_by(col(AssistantRecord.municipality), col(AssistantRecord.assistant_id))
+                        .limit(limit)).all()
+    return [AssistantRecordPublic.model_validate(r) for r in rows]
+
+
+@router.get("/{assistant_id}")
+async def read_assistant(row: ReadableAssistant, principal: PrincipalDep, session: SessionDep,
+                         temporal: TemporalDep) -> AssistantPublic:
+    """Phase, FTE, load (weights used / capacity), clients, and the workflow's live state."""
+    return assistant_public(session, principal, row, await live_pilot(temporal, row.assistant_id))

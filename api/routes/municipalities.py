@@ -1,0 +1,133 @@
+"""A municipality joins the pilot (DOMAIN.md §2, MUN-1…MUN-4)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Path, status
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, func, select
+
+from api.auth import Principal, PrincipalDep, require_own_municipality, require_roles
+from api.deps import SessionDep
+from api.pilot_schemas import (
+    AgreementCreate,
+    MunicipalityPublic,
+    MunicipalityPut,
+    OrderCreate,
+    SeminarAttendanceCreate,
+)
+from domain.errors import RuleViolation
+from domain.roles import CASE_MANAGERS, Role
+from persistence.models import (
+    AssistantRecord,
+    CooperationAgreement,
+    Municipality,
+    MunicipalOrder,
+    SeminarAttendance,
+)
+
+router = APIRouter(prefix="/municipalities", tags=["municipalities"])
+Code = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,20}$", description="Municipality code, e.g. CESIS")]
+ServiceHead = require_roles(Role.SERVICE_HEAD)
+
+
+def _public(session: Session, municipality: Municipality) -> MunicipalityPublic:
+    code = municipality.code
+    agreement = session.get(CooperationAgreement, code)
+    orders = session.exec(select(MunicipalOrder.assistant_id).where(MunicipalOrder.municipality == code)).all()
+    attendees = session.exec(select(SeminarAttendance.social_worker_id)
+                             .where(SeminarAttendance.municipality == code)).all()
+    nominated = session.exec(select(func.count()).select_from(AssistantRecord)
+                             .where(AssistantRecord.municipality == code)).one()
+    return MunicipalityPublic(code=code, name=municipality.name, population=municipality.population,
+                              agreement_number=agreement.number if agreement else None,
+                              agreement_signed_on=agreement.signed_on if agreement else None,
+                              ordered_assistants=sorted(orders), seminar_attendees=sorted(attendees),
+                              nominated_assistants=nominated)
+
+
+def _municipality(session: Session, principal: Principal, code: str) -> Municipality:
+    if principal.role is not Role.TRAINING_PROVIDER:  # it works with every municipality (§1)
+        require_own_municipality(principal, code)
+    found = session.get(Municipality, code)
+    if found is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such municipality")
+    return found
+
+
+def _insert(session: Session, row: object, rule: str, what: str) -> None:
+    session.add(row)
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise RuleViolation(rule, f"{what} is recorded already") from None
+
+
+@router.put("/{code}", dependencies=[require_roles(Role.MINISTRY)])
+def put_municipality(code: Code, body: MunicipalityPut, session: SessionDep) -> MunicipalityPublic:
+    """The ministry records a municipality taking part: code, name, population (MUN-3 needs it)."""
+    municipality = session.get(Municipality, code) or Municipality(code=code, name=body.name,
+                                                                  population=body.population,
+                                                                  updated_at=datetime.now(UTC))
+    municipality.name, municipality.population = body.name, body.population
+    municipality.updated_at = datetime.now(UTC)
+    session.add(municipality)
+    session.commit()
+    return _public(session, municipality)
+
+
+@router.get("")
+def list_municipalities(principal: PrincipalDep, session: SessionDep) -> list[MunicipalityPublic]:
+    """Municipal staff see their own; the ministry and the training provider see all."""
+    query = select(Municipality).order_by(Municipality.code)
+    if principal.role in CASE_MANAGERS:
+        query = query.where(Municipality.code == principal.municipality)
+    elif principal.role not in {Role.MINISTRY, Role.TRAINING_PROVIDER}:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, f"the role {principal.role.value} sees no municipalities")
+    return [_public(session, m) for m in session.exec(query)]
+
+
+@router.get("/{code}")
+def read_municipality(code: Code, principal: PrincipalDep, session: SessionDep) -> MunicipalityPublic:
+    """One municipality's participation: agreement, orders, seminar, nominations."""
+    if principal.role in {Role.ASSISTANT, Role.RESEARCHER}:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, f"the role {principal.role.value} sees no municipalities")
+    return _public(session, _municipality(session, principal, code))
+
+
+@router.post("/{code}/agreement", status_code=status.HTTP_201_CREATED,
+             dependencies=[require_roles(Role.MINISTRY, Role.SERVICE_HEAD)])
+def record_agreement(code: Code, body: AgreementCreate, principal: PrincipalDep,
+                     session: SessionDep) -> MunicipalityPublic:
+    """MUN-1: the cooperation agreement with the ministry (signing date, number). Recorded once."""
+    municipality = _municipality(session, principal, code)
+    _insert(session, CooperationAgreement(municipality=code, number=body.number, signed_on=body.signed_on,
+                                          recorded_by=principal.user_id, recorded_at=datetime.now(UTC)),
+            "MUN-1", "the agreement")
+    return _public(session, municipality)
+
+
+@router.post("/{code}/orders", status_code=status.HTTP_201_CREATED, dependencies=[ServiceHead])
+def record_order(code: Code, body: OrderCreate, principal: PrincipalDep, session: SessionDep) -> MunicipalityPublic:
+    """MUN-2: the municipality's order (rīkojums) naming an assistant who takes part."""
+    municipality = _municipality(session, principal, code)
+    _insert(session, MunicipalOrder(assistant_id=body.assistant_id, municipality=code, number=body.number,
+                                    issued_on=body.issued_on, recorded_by=principal.user_id,
+                                    recorded_at=datetime.now(UTC)),
+            "MUN-2", "an order naming this assistant")
+    return _public(session, municipality)
+
+
+@router.post("/{code}/seminar-attendance", status_code=status.HTTP_201_CREATED, dependencies=[ServiceHead])
+def record_seminar(code: Code, body: SeminarAttendanceCreate, principal: PrincipalDep,
+                   session: SessionDep) -> MunicipalityPublic:
+    """MUN-4: a social worker of the municipality attended the 8-hour seminar."""
+    municipality = _municipality(session, principal, code)
+    _insert(session, SeminarAttendance(municipality=code, social_worker_id=body.social_worker_id,
+                                       attended_on=body.attended_on, hours=body.hours,
+                                       recorded_at=datetime.now(UTC)),
+            "MUN-4", "this social worker's attendance")
+    return _public(session, municipality)

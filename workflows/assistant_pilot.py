@@ -1,0 +1,217 @@
+"""One workflow per assistant for the two-year pilot (DOMAIN.md §3-§4).
+
+Phases move on durable timers from the training start date, month by calendar
+month (PH-5). Referrals reserve a place through the ``reserve_place`` Update, whose
+check and reservation are one step of this workflow (CAP-6): two referrals racing
+for the last place end with exactly one accepted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from datetime import date, datetime, timedelta
+from typing import TypeVar
+
+from pydantic import BaseModel
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from domain import pilot_rules as rules
+    from domain.calendar import local_date
+    from domain.errors import RuleViolation
+    from domain.pilot import EducationLevel, PilotTimings
+    from domain.pilot_commands import (
+        AmendFte,
+        ClientChanged,
+        RecordContract,
+        RecordInterview,
+        RecordTraining,
+        ReleasePlace,
+        ReservePlace,
+        Withdraw,
+    )
+    from domain.pilot_state import AssistantState, PilotChange
+    from domain.roles import Actor
+    from workflows.assistant_projection import FlagReassignment, RecordAssistantChange, assistant_projection_of
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def assistant_workflow_id(assistant_id: str) -> str:
+    return f"assistant-{assistant_id}"
+
+
+class PilotInput(BaseModel):
+    """Identifiers and non-identifying facts only; ``state`` on continue-as-new."""
+
+    assistant_id: str
+    municipality: str
+    education_level: EducationLevel
+    nominated_on: date
+    nominated_by: Actor
+    timings: PilotTimings = PilotTimings()
+    state: AssistantState | None = None
+
+
+def _rejection(violation: RuleViolation) -> ApplicationError:
+    return ApplicationError(violation.message, violation.details, type=violation.rule, non_retryable=True)
+
+
+@workflow.defn(name="AssistantPilot")
+class AssistantPilotWorkflow:
+    @workflow.init
+    def __init__(self, input: PilotInput) -> None:
+        self._input = input
+        self._state = input.state or AssistantState(
+            assistant_id=input.assistant_id, municipality=input.municipality,
+            education_level=input.education_level, nominated_on=input.nominated_on, timings=input.timings)
+        self._lock = asyncio.Lock()
+        self._changed = False
+        self._ready = input.state is not None  # handlers wait for the first change to be recorded
+
+    @workflow.run
+    async def run(self, input: PilotInput) -> AssistantState:
+        state = self._state
+        if input.state is None:
+            async with self._lock:
+                state.seq += 1
+                await self._record(PilotChange(seq=state.seq, action="nominated", actor=input.nominated_by,
+                                               at=workflow.now(),
+                                               details={"education_level": state.education_level.value}))
+            self._ready = True
+        while not state.finished:
+            await self._sleep_until_next_timer()
+            async with self._lock:
+                for change in rules.fire_timers(state, workflow.now()):
+                    await self._record(change)
+            if workflow.info().is_continue_as_new_suggested():
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                workflow.continue_as_new(input.model_copy(update={"state": state}))
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return state
+
+    @contextlib.asynccontextmanager
+    async def _turn(self) -> AsyncIterator[None]:
+        """One change at a time, and none before the first one is recorded."""
+        await workflow.wait_condition(lambda: self._ready)
+        async with self._lock:
+            yield
+
+    async def _sleep_until_next_timer(self) -> None:
+        wake = rules.next_wake(self._state)
+        self._changed = False
+        if wake is None:
+            await workflow.wait_condition(lambda: self._changed)
+            return
+        delay = wake - workflow.now()
+        if delay > timedelta(0):
+            with contextlib.suppress(TimeoutError):
+                await workflow.wait_condition(lambda: self._changed, timeout=delay, timeout_summary="next phase")
+
+    async def _record(self, change: PilotChange) -> None:
+        state = self._state
+        await workflow.execute_activity(
+            "record_assistant_change",
+            RecordAssistantChange(assistant_id=state.assistant_id, municipality=state.municipality, change=change,
+                                  projection=assistant_projection_of(state, local_date(workflow.now()))),
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=30)),
+        )
+        for case_id in change.flag_cases:
+            await self._flag_case(case_id, change.flag_rule or "PH-6")
+        self._changed = True
+
+    async def _flag_case(self, case_id: str, rule: str) -> None:
+        """PH-6 / CAP-3: tell the case it needs another assistant."""
+        case = workflow.get_external_workflow_handle(f"case-{case_id}")
+        try:
+            await case.signal("flag_needs_reassignment", FlagReassignment(assistant_id=self._state.assistant_id,
+                                                                           rule=rule))
+        except ApplicationError as exc:  # the case's workflow has ended: nothing to flag
+            workflow.logger.warning("could not flag case %s: %s", case_id, exc)
+
+    def _check(self, check: Callable[[AssistantState, M, datetime], None], command: M) -> None:
+        try:
+            check(self._state, command, workflow.now())
+        except RuleViolation as violation:
+            raise _rejection(violation) from None
+
+    async def _step(self, apply: Callable[[AssistantState, M, datetime], PilotChange | None],
+                    command: M) -> AssistantState:
+        async with self._turn():
+            try:
+                change = apply(self._state, command, workflow.now())
+            except RuleViolation as violation:
+                raise _rejection(violation) from None
+            if change is not None:
+                await self._record(change)
+            return self._state
+
+    @workflow.query
+    def state(self) -> AssistantState:
+        return self._state
+
+    # --- the steps (§3) ------------------------------------------------------------
+
+    @workflow.update
+    async def record_interview(self, command: RecordInterview) -> AssistantState:
+        return await self._step(rules.record_interview, command)
+
+    @record_interview.validator
+    def _interview_ok(self, command: RecordInterview) -> None:
+        self._check(lambda s, c, _: rules.check_interview(s, c), command)
+
+    @workflow.update
+    async def record_contract(self, command: RecordContract) -> AssistantState:
+        return await self._step(rules.record_contract, command)
+
+    @record_contract.validator
+    def _contract_ok(self, command: RecordContract) -> None:
+        self._check(lambda s, c, _: rules.check_contract(s, c), command)
+
+    @workflow.update
+    async def amend_fte(self, command: AmendFte) -> AssistantState:
+        return await self._step(rules.amend_fte, command)
+
+    @amend_fte.validator
+    def _amend_fte_ok(self, command: AmendFte) -> None:
+        self._check(rules.check_amend_fte, command)
+
+    @workflow.update
+    async def record_training(self, command: RecordTraining) -> AssistantState:
+        return await self._step(rules.record_training, command)
+
+    @record_training.validator
+    def _training_ok(self, command: RecordTraining) -> None:
+        self._check(lambda s, c, _: rules.check_training(s, c), command)
+
+    @workflow.update
+    async def withdraw(self, command: Withdraw) -> AssistantState:
+        return await self._step(rules.withdraw, command)
+
+    @withdraw.validator
+    def _withdraw_ok(self, command: Withdraw) -> None:
+        self._check(lambda s, c, _: rules.check_withdraw(s, c), command)
+
+    # --- the caseload (CAP-6) -------------------------------------------------------
+
+    @workflow.update
+    async def reserve_place(self, request: ReservePlace) -> AssistantState:
+        """The check and the reservation happen with no await between them (CAP-6)."""
+        return await self._step(rules.reserve, request)
+
+    @reserve_place.validator
+    def _reserve_ok(self, request: ReservePlace) -> None:
+        self._check(rules.check_reserve, request)
+
+    @workflow.signal
+    async def release_place(self, request: ReleasePlace) -> None:
+        await self._step(rules.release, request)
+
+    @workflow.signal
+    async def client_changed(self, request: ClientChanged) -> None:
+        await self._step(rules.client_changed, request)
