@@ -6,6 +6,7 @@ import structlog
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
 from activities.projection import apply_projection, write_reminders
 from persistence.db import SessionFactory
@@ -31,7 +32,8 @@ class AssistantActivities:
                     return False
                 row = session.get(AssistantRecord, record.assistant_id)
                 if row is None:
-                    raise LookupError(f"assistant {record.assistant_id} has no row: it is created at nomination")
+                    raise ApplicationError(f"assistant {record.assistant_id} has no row", type="MISSING-ROW",
+                                           non_retryable=True)
                 session.add(AssistantEvent(
                     assistant_id=record.assistant_id, seq=change.seq, at=change.at, actor_id=change.actor.user_id,
                     actor_role=change.actor.role.value, action=change.action, reason=change.reason,

@@ -11,6 +11,7 @@ import structlog
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
 from activities.projection import apply_projection, write_reminders
 from persistence.db import SessionFactory
@@ -50,7 +51,8 @@ class CaseActivities:
         change = record.change
         row = session.get(CaseRecord, record.case_id)
         if row is None:
-            raise LookupError(f"case {record.case_id} has no row: it is created when the case is registered")
+            # Not retried: a missing row will not appear by waiting (the API creates it before the workflow).
+            raise ApplicationError(f"case {record.case_id} has no row", type="MISSING-ROW", non_retryable=True)
         session.add(CaseEvent(
             case_id=record.case_id, seq=record.change.seq, at=change.at, actor_id=change.actor.user_id,
             actor_role=change.actor.role.value, action=change.action, reason=change.reason,

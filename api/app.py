@@ -6,9 +6,11 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from urllib.parse import unquote
 
 import structlog
 from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
@@ -46,6 +48,16 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
     install_error_handlers(app)
     for module in (health, cases, case_steps, reminders, municipalities, assistants, assistant_steps):
         app.include_router(module.router)
+
+    @app.middleware("http")
+    async def refuse_control_characters(request: Request,
+                                        call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        """422 for a path or query with control characters (no database stores a NUL)."""
+        text = unquote(request.url.path) + unquote(request.url.query)
+        if any(ord(c) < 32 or ord(c) == 127 for c in text):
+            return JSONResponse({"detail": [{"loc": ["query"], "msg": "control characters are not allowed",
+                                             "type": "value_error"}]}, status_code=422)
+        return await call_next(request)
 
     @app.middleware("http")
     async def request_log(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:

@@ -8,8 +8,10 @@ from temporalio.client import Client
 from temporalio.service import RPCError
 
 from api.auth import Principal, may_see_personal_data
+from api.redaction import state_for_ministry
 from api.schemas import CasePublic, CaseRecordPublic, ClientPublic
 from domain.case_state import CaseState
+from domain.roles import Role
 from persistence.models import CaseClient, CaseRecord
 from workflows.client_case import ClientCaseWorkflow, case_workflow_id
 
@@ -34,5 +36,7 @@ def client_of(session: Session, principal: Principal, case_id: str) -> ClientPub
 
 def case_public(session: Session, principal: Principal, row: CaseRecord, live: CaseState | None) -> CasePublic:
     session.refresh(row)
+    if live is not None and principal.role is Role.MINISTRY:
+        live = state_for_ministry(live)
     return CasePublic(case=CaseRecordPublic.model_validate(row), client=client_of(session, principal, row.case_id),
                       live=live)

@@ -28,6 +28,11 @@ def _rule_answer(rule: str, detail: str, details: Any = None) -> JSONResponse:
 async def _update_failed(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, WorkflowUpdateFailedError)
     cause = exc.cause
+    if isinstance(cause, ApplicationError) and cause.type == "UNAVAILABLE":
+        return JSONResponse({"detail": cause.message}, status_code=503)
+    if isinstance(cause, ApplicationError) and cause.type == "INVALID-INPUT":
+        return JSONResponse({"detail": [{"loc": ["body"], "msg": cause.message, "type": "value_error"}]},
+                            status_code=422)
     if isinstance(cause, ApplicationError) and cause.type:
         details = cause.details[0] if cause.details else {}
         return _rule_answer(cause.type, cause.message, details)
@@ -66,7 +71,14 @@ async def _already_started(_: Request, exc: Exception) -> JSONResponse:
     return _rule_answer("PILOT-STATE", "a workflow with this id exists already")
 
 
+async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+    """Anything else: a 500 that names no data (a message may carry personal data)."""
+    log.error("unexpected error", error_type=type(exc).__name__)
+    return JSONResponse({"detail": "internal error; it has been logged"}, status_code=500)
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(Exception, _unexpected)
     app.add_exception_handler(WorkflowAlreadyStartedError, _already_started)
     app.add_exception_handler(WorkflowUpdateFailedError, _update_failed)
     app.add_exception_handler(RuleViolation, _rule_violation)

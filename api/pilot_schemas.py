@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from domain.pilot import EducationLevel
 from domain.pilot_state import AssistantState
+from domain.values import NO_CONTROL_CHARACTERS, Name, ServiceDate, UserId
 
-USER_ID = r"^[A-Za-z0-9_.@-]{1,100}$"
+DocumentNumber = Annotated[str, StringConstraints(min_length=1, max_length=50, pattern=NO_CONTROL_CHARACTERS)]
+
 
 
 class MunicipalityPut(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=100)
+    name: Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=NO_CONTROL_CHARACTERS)]
     population: int = Field(ge=0, le=10_000_000)
 
 
@@ -24,8 +27,8 @@ class AgreementCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    number: str = Field(min_length=1, max_length=50)
-    signed_on: date
+    number: DocumentNumber
+    signed_on: ServiceDate
 
 
 class OrderCreate(BaseModel):
@@ -33,9 +36,9 @@ class OrderCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    assistant_id: str = Field(pattern=USER_ID)
-    number: str = Field(min_length=1, max_length=50)
-    issued_on: date
+    assistant_id: UserId
+    number: DocumentNumber
+    issued_on: ServiceDate
 
 
 class SeminarAttendanceCreate(BaseModel):
@@ -43,8 +46,8 @@ class SeminarAttendanceCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    social_worker_id: str = Field(pattern=USER_ID)
-    attended_on: date
+    social_worker_id: UserId
+    attended_on: ServiceDate
     hours: int = Field(default=8, ge=1, le=24)
 
 
@@ -69,8 +72,8 @@ class Nomination(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    assistant_id: str = Field(pattern=USER_ID, description="The user id the assistant will sign in with")
-    full_name: str = Field(min_length=1, max_length=200)
+    assistant_id: UserId = Field(description="The user id the assistant will sign in with")
+    full_name: Name
     education_level: EducationLevel
     cv_received: bool
     motivation_letter_received: bool

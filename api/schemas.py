@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from domain.case_state import CaseState
 from domain.personal_code import parse_personal_code
+from domain.values import NO_CONTROL_CHARACTERS, Name, ServiceDate, UserId
 
 
 class CaseCreate(BaseModel):
@@ -16,14 +17,14 @@ class CaseCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    full_name: str = Field(min_length=1, max_length=200)
+    full_name: Name
     personal_code: str = Field(description="Latvian personal code, old (with checksum) or new `32…` format (CASE-6)")
-    birth_date: date | None = None
-    address: str | None = Field(default=None, max_length=500)
-    applied_on: date | None = Field(default=None, description="Date of the application; today if left out")
+    birth_date: date | None = Field(default=None, ge=date(1900, 1, 1), le=date(2099, 12, 31))
+    address: Annotated[str, StringConstraints(max_length=500, pattern=NO_CONTROL_CHARACTERS)] | None = None
+    applied_on: ServiceDate | None = Field(default=None, description="Date of the application; today if left out")
     consent: bool = Field(description="The client wants the service (002); must be true")
     control_group: bool = Field(default=False, description="RES-1: a study control-group client, never referred")
-    case_manager_id: str | None = Field(default=None, min_length=1, max_length=100,
+    case_manager_id: UserId | None = Field(default=None,
                                         description="The social worker managing the case; the caller if left out")
 
     @field_validator("personal_code")

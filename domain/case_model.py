@@ -7,6 +7,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field, model_validator
 
+from domain.values import Name, ServiceDate, ShortList, ShortText, Text
+
 
 class CaseStatus(StrEnum):
     REGISTERED = "registered"
@@ -79,10 +81,10 @@ class Assessment(BaseModel):
     child_safety_risk: ChildSafetyRisk | None = None
     multiple_social_problems: bool = False
     partially_independent: bool = False
-    skill_areas: list[SkillArea] = Field(min_length=1)
-    methods: list[AssessmentMethod] = Field(min_length=1)
+    skill_areas: list[SkillArea] = Field(min_length=1, max_length=20)
+    methods: list[AssessmentMethod] = Field(min_length=1, max_length=20)
     service_needed: bool
-    opinion: str = Field(min_length=1, max_length=4000, description="atzinums")
+    opinion: Text = Field(description="atzinums")
     client_motivated: bool
 
     @model_validator(mode="after")
@@ -99,18 +101,18 @@ class Assessment(BaseModel):
 
 
 class PlanTask(BaseModel):
-    description: str = Field(min_length=1, max_length=1000)
-    due_on: date
-    responsible: str = Field(min_length=1, max_length=200)
+    description: ShortText
+    due_on: ServiceDate
+    responsible: Name
 
 
 class RehabilitationPlan(BaseModel):
     """The rehabilitation plan carried by the referral (004 "planning")."""
 
-    goals: list[str] = Field(min_length=1)
-    tasks: list[PlanTask] = Field(min_length=1)
-    expected_results: list[str] = Field(min_length=1)
-    responsible: str = Field(min_length=1, max_length=200)
+    goals: ShortList
+    tasks: list[PlanTask] = Field(min_length=1, max_length=50)
+    expected_results: ShortList
+    responsible: Name
 
 
 class ServicePeriod(BaseModel):

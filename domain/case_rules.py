@@ -271,8 +271,12 @@ def close(state: CaseState, command: Close, now: datetime) -> CaseChange:
 def check_record_follow_up(state: CaseState, command: RecordFollowUp) -> None:
     _require_manager(command, "record the follow-up")
     _require_status(state, {CaseStatus.CLOSED}, "record the follow-up of")
-    if state.follow_up_done or not state.periods:
+    follow_up = [r for r in state.reminders if r.kind is ReminderKind.FOLLOW_UP_DUE]
+    if state.follow_up_done or not follow_up:
         raise RuleViolation(STATE, "the case has no follow-up pending")
+    if follow_up[0].raised_at is None:
+        raise RuleViolation(STATE, f"the follow-up is due from {follow_up[0].due_at.date()} (§5.8)",
+                            due_at=follow_up[0].due_at.isoformat())
 
 
 def record_follow_up(state: CaseState, command: RecordFollowUp, now: datetime) -> CaseChange:

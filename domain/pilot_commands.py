@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
 
 from pydantic import BaseModel, Field
 
-from domain.case_commands import Command, Text
+from domain.case_commands import Command
 from domain.caseload import ClientLoad
 from domain.pilot import InterviewResult, TrainingModule
+from domain.values import ServiceDate, Text, UserId
 
 
 class RecordInterview(Command):
     """000 §3: online allowed; a social worker of the municipality must be present."""
 
-    held_on: date
+    held_on: ServiceDate
     result: InterviewResult
     online: bool = False
-    social_worker_present_id: str = Field(min_length=1, max_length=100)
+    social_worker_present_id: UserId
 
 
 class PilotPreconditions(BaseModel):
@@ -29,24 +29,24 @@ class PilotPreconditions(BaseModel):
 
 
 class RecordContract(Command):
-    signed_on: date
+    signed_on: ServiceDate
     fte: Decimal = Field(gt=0, le=1, decimal_places=2)
-    training_starts_on: date
-    pilot_ends_on: date | None = None
+    training_starts_on: ServiceDate
+    pilot_ends_on: ServiceDate | None = None
     preconditions: PilotPreconditions
 
 
 class AmendFte(Command):
     """PH-3: a dated contract amendment."""
 
-    effective_from: date
+    effective_from: ServiceDate
     fte: Decimal = Field(gt=0, le=1, decimal_places=2)
 
 
 class RecordTraining(Command):
     """PH-4: attendance of a programme module or of the child-rights course."""
 
-    attended_on: date
+    attended_on: ServiceDate
     module: TrainingModule
     hours: Decimal = Field(gt=0, le=12, decimal_places=2)
 
@@ -54,7 +54,7 @@ class RecordTraining(Command):
 class Withdraw(Command):
     """The contract ended early (PH-6)."""
 
-    reason: str = Text
+    reason: Text
 
 
 class ReservePlace(BaseModel):

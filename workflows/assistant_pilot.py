@@ -134,19 +134,20 @@ class AssistantPilotWorkflow:
         except ApplicationError as exc:  # the case's workflow has ended: nothing to flag
             workflow.logger.warning("could not flag case %s: %s", case_id, exc)
 
-    def _check(self, check: Callable[[AssistantState, M, datetime], None], command: M) -> None:
+    def _trial(self, apply: Callable[[AssistantState, M, datetime], PilotChange | None], command: M) -> None:
+        """Run the step on a copy: a refusal or bad input is answered before anything changes."""
         try:
-            check(self._state, command, workflow.now())
+            apply(self._state.model_copy(deep=True), command, workflow.now())
         except RuleViolation as violation:
             raise _rejection(violation) from None
+        except (ValueError, ArithmeticError) as error:
+            raise ApplicationError(str(error), type="INVALID-INPUT", non_retryable=True) from None
 
     async def _step(self, apply: Callable[[AssistantState, M, datetime], PilotChange | None],
                     command: M) -> AssistantState:
         async with self._turn():
-            try:
-                change = apply(self._state, command, workflow.now())
-            except RuleViolation as violation:
-                raise _rejection(violation) from None
+            self._trial(apply, command)
+            change = apply(self._state, command, workflow.now())
             if change is not None:
                 await self._record(change)
             return self._state
@@ -163,7 +164,7 @@ class AssistantPilotWorkflow:
 
     @record_interview.validator
     def _interview_ok(self, command: RecordInterview) -> None:
-        self._check(lambda s, c, _: rules.check_interview(s, c), command)
+        self._trial(rules.record_interview, command)
 
     @workflow.update
     async def record_contract(self, command: RecordContract) -> AssistantState:
@@ -171,7 +172,7 @@ class AssistantPilotWorkflow:
 
     @record_contract.validator
     def _contract_ok(self, command: RecordContract) -> None:
-        self._check(lambda s, c, _: rules.check_contract(s, c), command)
+        self._trial(rules.record_contract, command)
 
     @workflow.update
     async def amend_fte(self, command: AmendFte) -> AssistantState:
@@ -179,7 +180,7 @@ class AssistantPilotWorkflow:
 
     @amend_fte.validator
     def _amend_fte_ok(self, command: AmendFte) -> None:
-        self._check(rules.check_amend_fte, command)
+        self._trial(rules.amend_fte, command)
 
     @workflow.update
     async def record_training(self, command: RecordTraining) -> AssistantState:
@@ -187,7 +188,7 @@ class AssistantPilotWorkflow:
 
     @record_training.validator
     def _training_ok(self, command: RecordTraining) -> None:
-        self._check(lambda s, c, _: rules.check_training(s, c), command)
+        self._trial(rules.record_training, command)
 
     @workflow.update
     async def withdraw(self, command: Withdraw) -> AssistantState:
@@ -195,7 +196,7 @@ class AssistantPilotWorkflow:
 
     @withdraw.validator
     def _withdraw_ok(self, command: Withdraw) -> None:
-        self._check(lambda s, c, _: rules.check_withdraw(s, c), command)
+        self._trial(rules.withdraw, command)
 
     # --- the caseload (CAP-6) -------------------------------------------------------
 
@@ -206,7 +207,7 @@ class AssistantPilotWorkflow:
 
     @reserve_place.validator
     def _reserve_ok(self, request: ReservePlace) -> None:
-        self._check(rules.check_reserve, request)
+        self._trial(rules.reserve, request)
 
     @workflow.signal
     async def release_place(self, request: ReleasePlace) -> None:

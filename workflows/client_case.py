@@ -151,18 +151,19 @@ class ClientCaseWorkflow:
                 *([ASSISTANT.value_set(state.assistant_id)] if state.assistant_id else []),
             ])
 
-    def _check(self, check: Callable[[CaseState, C], None], command: C) -> None:
+    def _trial(self, apply: Callable[[CaseState, C, datetime], CaseChange | None], command: C) -> None:
+        """Run the step on a copy: a refusal or bad input is answered before anything changes."""
         try:
-            check(self._state, command)
+            apply(self._state.model_copy(deep=True), command, workflow.now())
         except RuleViolation as violation:
             raise _rejection(violation) from None
+        except (ValueError, ArithmeticError) as error:
+            raise ApplicationError(str(error), type="INVALID-INPUT", non_retryable=True) from None
 
     async def _step(self, apply: Callable[[CaseState, C, datetime], CaseChange], command: C) -> CaseState:
         async with self._turn():
-            try:
-                change = apply(self._state, command, workflow.now())
-            except RuleViolation as violation:
-                raise _rejection(violation) from None
+            self._trial(apply, command)
+            change = apply(self._state, command, workflow.now())
             await self._record(change)
             self._changed = True
             return self._state
@@ -181,7 +182,7 @@ class ClientCaseWorkflow:
 
     @assess.validator
     def _assess_ok(self, command: Assess) -> None:
-        self._check(rules.check_assess, command)
+        self._trial(rules.assess, command)
 
     @workflow.update
     async def decide(self, command: Decide) -> CaseState:
@@ -189,13 +190,13 @@ class ClientCaseWorkflow:
 
     @decide.validator
     def _decide_ok(self, command: Decide) -> None:
-        self._check(rules.check_decide, command)
+        self._trial(rules.decide, command)
 
     @workflow.update
     async def refer(self, command: Refer) -> CaseState:
         """CAP-6: the assistant's workflow reserves the place first; a refusal changes nothing."""
         async with self._turn():
-            self._check(rules.check_refer, command)
+            self._trial(rules.refer, command)
             previous = self._state.assistant_id
             if workflow.patched(CAP6_RESERVE):
                 await self._reserve_place(command.assistant_id)
@@ -230,7 +231,7 @@ class ClientCaseWorkflow:
 
     @refer.validator
     def _refer_ok(self, command: Refer) -> None:
-        self._check(rules.check_refer, command)
+        self._trial(rules.refer, command)
 
     @workflow.update
     async def start_service(self, command: StartService) -> CaseState:
@@ -238,7 +239,7 @@ class ClientCaseWorkflow:
 
     @start_service.validator
     def _start_service_ok(self, command: StartService) -> None:
-        self._check(rules.check_start_service, command)
+        self._trial(rules.start_service, command)
 
     @workflow.update
     async def record_visit(self, command: RecordVisit) -> CaseState:
@@ -246,7 +247,7 @@ class ClientCaseWorkflow:
 
     @record_visit.validator
     def _record_visit_ok(self, command: RecordVisit) -> None:
-        self._check(rules.check_record_visit, command)
+        self._trial(rules.record_visit, command)
 
     @workflow.update
     async def report_significant_change(self, command: ReportSignificantChange) -> CaseState:
@@ -268,7 +269,7 @@ class ClientCaseWorkflow:
 
     @report_significant_change.validator
     def _report_significant_change_ok(self, command: ReportSignificantChange) -> None:
-        self._check(rules.check_report_significant_change, command)
+        self._trial(rules.report_significant_change, command)
 
     @workflow.update
     async def acknowledge_alerts(self, command: AcknowledgeAlerts) -> CaseState:
@@ -276,7 +277,7 @@ class ClientCaseWorkflow:
 
     @acknowledge_alerts.validator
     def _acknowledge_alerts_ok(self, command: AcknowledgeAlerts) -> None:
-        self._check(rules.check_acknowledge_alerts, command)
+        self._trial(rules.acknowledge_alerts, command)
 
     @workflow.update
     async def extend(self, command: Extend) -> CaseState:
@@ -284,7 +285,7 @@ class ClientCaseWorkflow:
 
     @extend.validator
     def _extend_ok(self, command: Extend) -> None:
-        self._check(rules.check_extend, command)
+        self._trial(rules.extend, command)
 
     @workflow.update
     async def close(self, command: Close) -> CaseState:
@@ -296,7 +297,7 @@ class ClientCaseWorkflow:
 
     @close.validator
     def _close_ok(self, command: Close) -> None:
-        self._check(rules.check_close, command)
+        self._trial(rules.close, command)
 
     @workflow.update
     async def record_follow_up(self, command: RecordFollowUp) -> CaseState:
@@ -304,7 +305,7 @@ class ClientCaseWorkflow:
 
     @record_follow_up.validator
     def _record_follow_up_ok(self, command: RecordFollowUp) -> None:
-        self._check(rules.check_record_follow_up, command)
+        self._trial(rules.record_follow_up, command)
 
     @workflow.update
     async def handover(self, command: Handover) -> CaseState:
@@ -312,4 +313,4 @@ class ClientCaseWorkflow:
 
     @handover.validator
     def _handover_ok(self, command: Handover) -> None:
-        self._check(rules.check_handover, command)
+        self._trial(rules.handover, command)

@@ -56,6 +56,7 @@ def _add_step(path: str, update: Any, command: type[Command], doc: str, exclude:
         _may_act(principal, row)
         extra = preconditions(session, row) if "preconditions" in exclude else {}
         message = command(actor=principal.actor, **body.model_dump(), **extra)  # type: ignore[attr-defined]
+        session.rollback()  # hold no database connection while the workflow works
         live = await temporal.get_workflow_handle(assistant_workflow_id(row.assistant_id)).execute_update(
             update, message)
         return assistant_public(session, principal, row, live)

@@ -6,12 +6,12 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 import structlog
-from fastapi import APIRouter, HTTPException, Query, status
+from fastapi import APIRouter, Query, status
 from sqlmodel import Session, col, func, select
 from temporalio.client import Client
 from temporalio.service import RPCError
 
-from api.auth import Principal, PrincipalDep, require_roles
+from api.auth import Principal, PrincipalDep, require_roles, scoped_assistants
 from api.deps import ReadableAssistant, SessionDep, SettingsDep, TemporalDep
 from api.pilot_schemas import AssistantPublic, AssistantRecordPublic, Nomination, Warning
 from domain.calendar import local_date
@@ -20,7 +20,7 @@ from domain.errors import RuleViolation
 from domain.pilot import PilotTimings, check_education
 from domain.pilot_phase import AssistantPhase
 from domain.pilot_state import AssistantState
-from domain.roles import CASE_MANAGERS, Role
+from domain.roles import Role
 from famassist.settings import Settings
 from persistence.models import AssistantPerson, AssistantRecord, CaseRecord, Municipality
 from workflows.assistant_pilot import AssistantPilotWorkflow, PilotInput, assistant_workflow_id
@@ -119,13 +119,7 @@ def list_assistants(
     limit: Annotated[int, Query(ge=1, le=500)] = 200,
 ) -> list[AssistantRecordPublic]:
     """Assistants by municipality and phase, from the read model."""
-    query = select(AssistantRecord)
-    if principal.role in CASE_MANAGERS:
-        query = query.where(AssistantRecord.municipality == principal.municipality)
-    elif principal.role is Role.ASSISTANT:
-        query = query.where(AssistantRecord.assistant_id == principal.user_id)
-    elif principal.role not in {Role.MINISTRY, Role.TRAINING_PROVIDER}:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, f"the role {principal.role.value} sees no assistants")
+    query = scoped_assistants(select(AssistantRecord), principal)
     if municipality is not None:
         query = query.where(AssistantRecord.municipality == municipality)
     if phase is not None:

@@ -69,6 +69,7 @@ def _add_step(path: str, update: Update, command: type[commands.Command], doc: s
         if command is commands.Refer:
             _assistant_of_the_municipality(session, row, fields["assistant_id"])
         message = command(actor=principal.actor, **fields)
+        session.rollback()  # hold no database connection while the workflow works
         handle = temporal.get_workflow_handle(case_workflow_id(row.case_id))
         live = await handle.execute_update(update, message)
         return case_public(session, principal, row, live)

@@ -11,13 +11,14 @@ from fastapi import APIRouter, HTTPException, Query, status
 from sqlmodel import col, select
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 
-from api.auth import PrincipalDep, require_roles
+from api.auth import PrincipalDep, require_roles, scoped_cases
 from api.case_views import case_public, live_state
 from api.deps import ReadableCase, SessionDep, SettingsDep, TemporalDep
+from api.redaction import event_for_ministry
 from api.schemas import CaseCreate, CaseEventPublic, CaseFile, CasePublic, CaseRecordPublic, ReminderPublic
 from domain.calendar import local_date
 from domain.case_state import CaseTimings
-from domain.roles import CASE_MANAGERS, Role
+from domain.roles import Role
 from persistence.models import CaseClient, CaseEvent, CaseRecord, ReminderRecord
 from workflows.client_case import MUNICIPALITY, CaseInput, ClientCaseWorkflow, case_workflow_id
 
@@ -75,17 +76,10 @@ def list_cases(
     assistant_id: str | None = None,
     urgent: bool | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[CaseRecordPublic]:
     """Cases the caller may see, newest first, from the read model."""
-    query = select(CaseRecord)
-    if principal.role in CASE_MANAGERS:
-        query = query.where(CaseRecord.municipality == principal.municipality)
-    elif principal.role is Role.ASSISTANT:
-        query = query.where(CaseRecord.assistant_id == principal.user_id,
-                            CaseRecord.municipality == principal.municipality)
-    elif principal.role is not Role.MINISTRY:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, f"the role {principal.role.value} sees no client cases")
+    query = scoped_cases(select(CaseRecord), principal)
     if municipality is not None:
         query = query.where(CaseRecord.municipality == municipality)
     if status_ is not None:
@@ -106,10 +100,11 @@ async def read_case(row: ReadableCase, principal: PrincipalDep, session: Session
 
 
 @router.get("/{case_id}/events")
-def case_events(row: ReadableCase, session: SessionDep) -> list[CaseEventPublic]:
-    """The append-only audit trail (CASE-4): who, when, what, why."""
+def case_events(row: ReadableCase, principal: PrincipalDep, session: SessionDep) -> list[CaseEventPublic]:
+    """The append-only audit trail (CASE-4): who, when, what, why (the ministry: without free text)."""
     events = session.exec(select(CaseEvent).where(CaseEvent.case_id == row.case_id).order_by(col(CaseEvent.seq)))
-    return [CaseEventPublic.model_validate(e) for e in events]
+    public = [CaseEventPublic.model_validate(e) for e in events]
+    return [event_for_ministry(e) for e in public] if principal.role is Role.MINISTRY else public
 
 
 @router.get("/{case_id}/file", dependencies=[Managers])

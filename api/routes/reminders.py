@@ -6,14 +6,13 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, status
+from fastapi import APIRouter, Query
 from sqlmodel import col, select
 
-from api.auth import PrincipalDep
+from api.auth import PrincipalDep, scoped_reminders
 from api.deps import SessionDep
 from api.schemas import ReminderPublic
 from domain.case_state import ReminderKind
-from domain.roles import CASE_MANAGERS, Role
 from persistence.models import ReminderRecord
 
 router = APIRouter(prefix="/reminders", tags=["reminders"])
@@ -38,11 +37,7 @@ def list_reminders(
 ) -> list[ReminderPublic]:
     """Reminders of the caller's municipality (the ministry: all), oldest due first."""
     now = datetime.now(UTC)
-    query = select(ReminderRecord)
-    if principal.role in CASE_MANAGERS:
-        query = query.where(ReminderRecord.municipality == principal.municipality)
-    elif principal.role is not Role.MINISTRY:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, f"the role {principal.role.value} has no case reminders")
+    query = scoped_reminders(select(ReminderRecord), principal)
     if municipality is not None:
         query = query.where(ReminderRecord.municipality == municipality)
     if state is not ReminderState.ALL:

@@ -117,6 +117,10 @@ async def test_a_social_worker_walks_one_case_from_application_to_follow_up(api:
     assert closed.json()["case"]["status"] == "closed"
     again = await http.post(f"/cases/{case_id}/closure", headers=sw, json=closing)
     assert again.status_code == 409 and again.json()["rule"] == "CASE-STATE"
+    async def follow_up_due() -> bool:
+        answer = await http.get("/reminders", headers=sw, params={"kind": "follow_up_due", "case_id": case_id})
+        return len(answer.json()) == 1
+    assert await eventually(follow_up_due)  # §5.8 (follow_up_months=0 in these tests)
     follow_up = await http.post(f"/cases/{case_id}/follow-up", headers=sw, json={"note": "Doing well"})
     assert follow_up.status_code == 200 and follow_up.json()["case"]["follow_up_done"]
     finished = await http.post(f"/cases/{case_id}/handover", headers=sw,

@@ -188,7 +188,14 @@ def closed_case() -> CaseState:
     return state
 
 
-def finished_case() -> CaseState:
+def follow_up_due_case() -> CaseState:
+    """Closed, and the follow-up reminder three months later has been raised (§5.8)."""
     state = closed_case()
+    rules.fire_timers(state, IN_SERVICE_AT + days(100))
+    return state
+
+
+def finished_case() -> CaseState:
+    state = follow_up_due_case()
     rules.record_follow_up(state, follow_up_cmd(), IN_SERVICE_AT + days(100))
     return state

@@ -21,6 +21,7 @@ from sqlalchemy import func, inspect, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import StatementError
 from sqlmodel import SQLModel, col, select
+from temporalio.exceptions import ApplicationError
 
 from activities.case_records import CaseActivities
 from domain.case_model import CaseStatus
@@ -291,8 +292,9 @@ def test_a_change_for_a_case_without_a_row_raises_and_writes_nothing(activities,
     at = T0 + timedelta(days=1)
     record = change(missing, 1, at=at, raised=[reminder(missing, raised_at=at)])
 
-    with pytest.raises(LookupError, match=missing):
+    with pytest.raises(ApplicationError, match=missing) as raised:
         activities.record_case_change(record)
+    assert raised.value.non_retryable and raised.value.type == "MISSING-ROW"
 
     for model in (CaseRecord, CaseEvent, ReminderRecord):
         assert count(sessions, model) == 0, model.__name__
