@@ -75,7 +75,7 @@ class PhaseCalendar(BaseModel):
 
 def phase_calendar(training_starts_on: date, pilot_ends_on: date | None, timings: PilotTimings) -> PhaseCalendar:
     limited = add_months(training_starts_on, timings.training_months)
-    full = add_months(limited, timings.limited_service_months)
+    full = add_months(training_starts_on, timings.training_months + timings.limited_service_months)
     ends = pilot_ends_on or add_months(training_starts_on, timings.pilot_months)
     if ends <= full:
         raise RuleViolation("PH-5", "the pilot must end after full service begins",
@@ -98,7 +98,7 @@ def check_fte(fte: Decimal, effective_from: date, calendar: PhaseCalendar, timin
         low, high = timings.fte_first_months_min, timings.fte_first_months_max
         when = "in the first three months from training start"
     else:
-        low, high = Decimal("0.1"), timings.fte_max
+        low, high = timings.fte_first_months_min, timings.fte_max
         when = "from month 4"
     if not low <= fte <= high:
         raise RuleViolation("PH-3", f"the load must be {low}-{high} FTE {when}", fte=str(fte),

@@ -190,7 +190,8 @@ def release(state: AssistantState, request: ReleasePlace, now: datetime) -> Pilo
 
 
 def client_changed(state: AssistantState, request: ClientChanged, now: datetime) -> PilotChange | None:
-    """CASE-2 with CAP-3: a limited-service assistant may not keep a high-risk client."""
+    """CASE-2 with CAP-3: a limited-service assistant may not keep a high-risk client, and no
+    assistant more multiple-problem clients than CAP-4 allows: the case is flagged for reassignment."""
     case_id = request.client.case_id
     if case_id not in state.client_ids():
         return None
@@ -199,6 +200,9 @@ def client_changed(state: AssistantState, request: ClientChanged, now: datetime)
                      multiple_problems=request.client.has_multiple_problems)
     if state.phase is AssistantPhase.LIMITED_SERVICE and request.client.has_multiple_problems:
         change.flag_cases, change.flag_rule = [case_id], "CAP-3"
+    elif request.client.has_multiple_problems and sum(c.has_multiple_problems for c in state.clients) \
+            > state.timings.limits.max_multiple_problem_clients:
+        change.flag_cases, change.flag_rule = [case_id], "CAP-4"  # never silently over the limit
     return change
 
 

@@ -71,10 +71,6 @@ def test_ph5_a_training_start_on_31_january_clamps_limited_service_to_the_end_of
     assert calendar.pilot_ends_on == add_months(start, 24)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug: phase_calendar computes full_service_from as add_months(limited_service_from, 2), so the "
-    "end-of-month clamp of month 2 is carried on: a start on 31 Jan 2021 gives full service from "
-    "28 Apr, two days before month 4 from the training start (30 Apr; PH-3, CAP-3, 000 §10.11)"))
 @pytest.mark.parametrize("start", [date(2021, 1, 31), date(2020, 1, 31), date(2020, 10, 31)])
 def test_ph5_full_service_begins_three_calendar_months_after_the_training_start_even_after_a_clamp(
         start: date) -> None:
