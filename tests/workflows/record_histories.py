@@ -18,6 +18,7 @@ import tempfile
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 from temporalio.client import Client, WorkflowHistory
@@ -38,14 +39,27 @@ from domain.case_commands import (
     ReportSignificantChange,
     StartService,
 )
-from domain.case_model import ChildSafetyRisk, ClosureReason, Decision
+from domain.case_model import ChildSafetyRisk, ClosureReason, Decision, TargetGroup
+from domain.caseload import ClientLoad
+from domain.pilot import EducationLevel, InterviewResult, TrainingModule
+from domain.pilot_commands import (
+    AmendFte,
+    PilotPreconditions,
+    RecordContract,
+    RecordInterview,
+    RecordTraining,
+    ReleasePlace,
+    ReservePlace,
+)
+from domain.roles import Actor, Role
 from famassist.settings import Settings
 from famassist.temporal import installed_binary
 from persistence.db import make_engine, session_factory
 from persistence.migrate import upgrade
-from persistence.models import CaseRecord
-from tests.factories import SOCIAL_WORKER, an_assistant, family_assessment, plan, serving_pilot
+from persistence.models import AssistantRecord, CaseRecord, Municipality
+from tests.factories import SERVICE_HEAD, SOCIAL_WORKER, an_assistant, family_assessment, plan, serving_pilot
 from worker import build_worker
+from workflows.assistant_pilot import AssistantPilotWorkflow, PilotInput, assistant_workflow_id
 from workflows.client_case import CaseInput, ClientCaseWorkflow, case_workflow_id
 
 HISTORIES = Path(__file__).parent.parent / "histories"
@@ -101,6 +115,49 @@ async def drive_one_case(client: Client, env: WorkflowEnvironment, database_url:
             return [await run_1.fetch_history(), await latest.fetch_history()]
 
 
+async def drive_one_pilot(client: Client, env: WorkflowEnvironment, database_url: str) -> WorkflowHistory:
+    """One assistant from nomination through a client's place to the pilot's end."""
+    sessions = session_factory(make_engine(database_url))
+    assistant_id = f"ga-{uuid.uuid4().hex[:8]}"
+    now = await env.get_current_time()
+    today = local_date(now)
+    with sessions() as session, session.begin():
+        if session.get(Municipality, "CESIS") is None:
+            session.add(Municipality(code="CESIS", name="Cēsis", population=15000, updated_at=now))
+            session.flush()
+        session.add(AssistantRecord(assistant_id=assistant_id, municipality="CESIS", phase="nominated",
+                                    education_level="general_secondary", nominated_on=today, created_at=now,
+                                    updated_at=now))
+    settings = Settings(database_url=database_url, task_queue=f"record-{assistant_id}")
+    provider = Actor(user_id="saif-1", role=Role.TRAINING_PROVIDER)
+    with ThreadPoolExecutor(8) as pool:
+        async with build_worker(client, settings, pool):
+            pilot = await client.start_workflow(
+                AssistantPilotWorkflow.run,
+                PilotInput(assistant_id=assistant_id, municipality="CESIS",
+                           education_level=EducationLevel.GENERAL_SECONDARY, nominated_on=today,
+                           nominated_by=SERVICE_HEAD),
+                id=assistant_workflow_id(assistant_id), task_queue=settings.task_queue)
+            await pilot.execute_update(AssistantPilotWorkflow.record_interview, RecordInterview(
+                actor=provider, held_on=today, result=InterviewResult.SUITABLE, social_worker_present_id="sw-1"))
+            await pilot.execute_update(AssistantPilotWorkflow.record_contract, RecordContract(
+                actor=SERVICE_HEAD, signed_on=today, fte=Decimal("0.5"), training_starts_on=today + timedelta(days=3),
+                preconditions=PilotPreconditions(agreement_recorded=True, order_recorded=True)))
+            await env.sleep(timedelta(days=70))  # limited service
+            load = ClientLoad(case_id="c1", target_group=TargetGroup.FAMILY_WITH_CHILDREN,
+                              child_safety_risk=ChildSafetyRisk.LOW)
+            await pilot.execute_update(AssistantPilotWorkflow.reserve_place, ReservePlace(case_id="c1", client=load))
+            await pilot.execute_update(AssistantPilotWorkflow.record_training, RecordTraining(
+                actor=provider, attended_on=today, module=TrainingModule.CHILD_RIGHTS, hours=Decimal(12)))
+            await env.sleep(timedelta(days=60))  # full service
+            await pilot.execute_update(AssistantPilotWorkflow.amend_fte, AmendFte(
+                actor=SERVICE_HEAD, effective_from=local_date(await env.get_current_time()), fte=Decimal("1.0")))
+            await pilot.signal(AssistantPilotWorkflow.release_place, ReleasePlace(case_id="c1", reason="closed"))
+            await env.sleep(timedelta(days=800))  # the pilot ends
+            await pilot.result()
+            return await pilot.fetch_history()
+
+
 async def main() -> None:
     env = await WorkflowEnvironment.start_time_skipping(
         data_converter=pydantic_data_converter,
@@ -110,6 +167,7 @@ async def main() -> None:
             url = f"sqlite:///{tmp}/record.db"
             upgrade(url)
             histories = await drive_one_case(env.client, env, url)
+            pilot = await drive_one_pilot(env.client, env, url)
     finally:
         await env.shutdown()
     HISTORIES.mkdir(exist_ok=True)
@@ -120,6 +178,9 @@ async def main() -> None:
             raise SystemExit(f"{path} exists: saved histories are never overwritten; give another label")
         path.write_text(history.to_json())
         print(f"wrote {path} ({len(history.events)} events)")
+    path = HISTORIES / f"assistant_pilot_{label}.json"
+    path.write_text(pilot.to_json())
+    print(f"wrote {path} ({len(pilot.events)} events)")
 
 
 if __name__ == "__main__":
