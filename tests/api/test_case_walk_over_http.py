@@ -146,12 +146,13 @@ async def test_tokens_that_are_forged_expired_or_malformed_answer_401(api: Api) 
     import jwt
 
     good = api.auth(SW)["Authorization"].removeprefix("Bearer ")
+    key = api.settings.signing_key()
+    assert key is not None
     claims = jwt.decode(good, options={"verify_signature": False})
     forged = jwt.encode(claims, "another-key-" + "y" * 32, algorithm="HS256")
-    expired = jwt.encode({**claims, "exp": 1}, api.settings.signing_key(), algorithm="HS256")
-    long_municipality = jwt.encode({**claims, "municipality": "X" * 50}, api.settings.signing_key(),
-                                   algorithm="HS256")
-    unknown_role = jwt.encode({**claims, "role": "mayor"}, api.settings.signing_key(), algorithm="HS256")
+    expired = jwt.encode({**claims, "exp": 1}, key, algorithm="HS256")
+    long_municipality = jwt.encode({**claims, "municipality": "X" * 50}, key, algorithm="HS256")
+    unknown_role = jwt.encode({**claims, "role": "mayor"}, key, algorithm="HS256")
     for token in (forged, expired, long_municipality, unknown_role, "not-a-jwt"):
         answer = await api.http.get("/cases", headers={"Authorization": f"Bearer {token}"})
         assert answer.status_code == 401, token
