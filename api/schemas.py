@@ -95,7 +95,8 @@ class ReminderPublic(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     reminder_id: str
-    case_id: str
+    case_id: str | None = Field(description="The case it is about (case reminders)")
+    assistant_id: str | None = Field(description="The assistant it is about (PH-4 training reminders)")
     municipality: str
     kind: str
     recipient_role: str

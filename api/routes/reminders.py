@@ -32,6 +32,7 @@ def list_reminders(
     state: ReminderState = ReminderState.OPEN,
     kind: ReminderKind | None = None,
     case_id: str | None = None,
+    assistant_id: str | None = None,
     municipality: Annotated[str | None, Query(description="Ministry only: one municipality")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[ReminderPublic]:
@@ -51,6 +52,8 @@ def list_reminders(
         query = query.where(ReminderRecord.kind == kind.value)
     if case_id is not None:
         query = query.where(ReminderRecord.case_id == case_id)
+    if assistant_id is not None:
+        query = query.where(ReminderRecord.assistant_id == assistant_id)
     rows = session.exec(query.order_by(col(ReminderRecord.due_at)).limit(limit)).all()
     return [ReminderPublic.model_validate(r).model_copy(update={"overdue": r.resolved_at is None and r.due_at < now})
             for r in rows]

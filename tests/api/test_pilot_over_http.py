@@ -205,3 +205,29 @@ async def test_mun_rules_at_nomination_and_contract(api: Api) -> None:
     assert (await api.http.get(f"/assistants/{ga}", headers=cesis)).status_code == 404
     assert (await api.http.post(f"/assistants/{ga}/withdrawal", headers=cesis,
                                 json={"reason": "x"})).status_code == 404
+
+
+async def test_ph4_unfinished_child_rights_training_raises_a_reminder_resolved_by_the_hours(api: Api) -> None:
+    ga = new_assistant_id()
+    await serving_assistant(api, ga, months_ago=7)  # the end of month 6 has passed with no hours
+    head = api.auth(Role.SERVICE_HEAD, user="head-cesis")
+
+    async def reminders(state: str) -> list[dict[str, Any]]:
+        answer = await api.http.get("/reminders", headers=head, params={
+            "kind": "child_rights_training_due", "assistant_id": ga, "state": state})
+        assert answer.status_code == 200, answer.text
+        result: list[dict[str, Any]] = answer.json()
+        return result
+
+    async def raised() -> bool:
+        return len(await reminders("open")) == 1
+    assert await eventually(raised)
+    [reminder] = await reminders("open")
+    assert reminder["case_id"] is None and reminder["recipient_role"] == "service_head"
+    provider = api.auth(Role.TRAINING_PROVIDER, municipality="LV", user="saif-1")
+    for hours in ("12", "12", "12", "4"):
+        answer = await api.http.post(f"/assistants/{ga}/training", headers=provider, json={
+            "attended_on": str(date.today()), "module": "child_rights", "hours": hours})
+        assert answer.status_code == 200, answer.text
+    assert answer.json()["assistant"]["child_rights_hours"] == "40"
+    assert await reminders("open") == [] and len(await reminders("resolved")) == 1
