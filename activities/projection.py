@@ -23,13 +23,14 @@ def apply_projection(session: Session, row: Any, projection: BaseModel, seq: int
 
 
 def write_reminders(session: Session, municipality: str, raised: list[Reminder], resolved: list[Reminder], *,
-                    case_id: str | None = None, assistant_id: str | None = None) -> None:
+                    case_id: str | None = None, assistant_id: str | None = None,
+                    report_id: str | None = None) -> None:
     """Insert raised reminders once; set ``resolved_at`` once."""
     for reminder in raised:
         if session.get(ReminderRecord, reminder.reminder_id) is None:
             assert reminder.raised_at is not None
             session.add(ReminderRecord(
-                reminder_id=reminder.reminder_id, case_id=case_id, assistant_id=assistant_id,
+                reminder_id=reminder.reminder_id, case_id=case_id, assistant_id=assistant_id, report_id=report_id,
                 municipality=municipality, kind=reminder.kind.value, recipient_role=reminder.recipient_role.value,
                 due_at=reminder.due_at, raised_at=reminder.raised_at,
             ))

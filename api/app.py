@@ -15,7 +15,17 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from api.errors import install_error_handlers
-from api.routes import assistant_steps, assistants, case_steps, cases, health, municipalities, reminders
+from api.routes import (
+    assistant_steps,
+    assistants,
+    case_steps,
+    cases,
+    health,
+    municipalities,
+    reminders,
+    reports,
+    timesheets,
+)
 from famassist.logs import configure_logging
 from famassist.settings import Settings, get_settings
 from persistence.db import make_engine, session_factory
@@ -46,7 +56,8 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
         lifespan=lifespan,
     )
     install_error_handlers(app)
-    for module in (health, cases, case_steps, reminders, municipalities, assistants, assistant_steps):
+    for module in (health, cases, case_steps, reminders, municipalities, assistants, assistant_steps, timesheets,
+                   reports):
         app.include_router(module.router)
 
     @app.middleware("http")

@@ -29,6 +29,9 @@ class ReminderKind(StrEnum):
     SIGNIFICANT_CHANGE = "significant_change"  # CASE-2: alerts at once
     NEEDS_REASSIGNMENT = "needs_reassignment"  # PH-6, CAP-3: the case needs another assistant
     CHILD_RIGHTS_TRAINING_DUE = "child_rights_training_due"  # PH-4: the 40 hours unfinished
+    REPORT_DUE = "report_due"  # HRS-6: the quarterly report awaits submission
+    REPORT_OVERDUE = "report_overdue"  # HRS-6: escalated to the ministry
+    REPORT_RETURNED = "report_returned"  # HRS-6: returned with reasons, to correct
 
 
 class Reminder(BaseModel):

@@ -80,6 +80,7 @@ class ReminderRecord(SQLModel, table=True):
     reminder_id: str = Field(primary_key=True, max_length=120)
     case_id: str | None = Field(default=None, index=True, foreign_key="case_record.case_id", max_length=36)
     assistant_id: str | None = Field(default=None, index=True, max_length=100)
+    report_id: str | None = Field(default=None, index=True, max_length=40)
     municipality: str = Field(index=True, max_length=20)
     kind: str = Field(index=True, max_length=30)
     recipient_role: str = Field(max_length=20)
@@ -156,6 +157,8 @@ class AssistantRecord(SQLModel, table=True):
     pilot_ends_on: date | None = None
     programme_hours: str = Field(default="0", max_length=12)
     child_rights_hours: str = Field(default="0", max_length=12)
+    withdrawn_on: date | None = None
+    amendments: list[dict[str, str]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     version: int = 0
     created_at: datetime = _utc(nullable=False)
     updated_at: datetime = _utc(nullable=False)
@@ -180,6 +183,68 @@ class AssistantEvent(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     assistant_id: str = Field(index=True, foreign_key="assistant_record.assistant_id", max_length=100)
+    seq: int
+    at: datetime = _utc(nullable=False)
+    actor_id: str = Field(max_length=100)
+    actor_role: str = Field(max_length=20)
+    action: str = Field(max_length=60)
+    reason: str | None = None
+    details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+# --- hours and compensation (DOMAIN.md §6) -----------------------------------------------
+
+class TimesheetEntry(SQLModel, table=True):
+    """HRS-1: one line of an assistant's timesheet."""
+
+    __tablename__ = "timesheet_entry"
+
+    id: int | None = Field(default=None, primary_key=True)
+    assistant_id: str = Field(index=True, foreign_key="assistant_record.assistant_id", max_length=100)
+    municipality: str = Field(index=True, max_length=20)
+    worked_on: date = Field(index=True)
+    hours: str = Field(max_length=8)  # an exact decimal, e.g. "7.25"
+    kind: str = Field(max_length=10)
+    case_id: str | None = Field(default=None, max_length=36)
+    note: str | None = None
+    flags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    recorded_by: str = Field(max_length=100)
+    recorded_at: datetime = _utc(nullable=False)
+
+
+class QuarterlyReport(SQLModel, table=True):
+    """HRS-6: a municipality's quarterly report; its snapshot is frozen once submitted (HRS-7)."""
+
+    __tablename__ = "quarterly_report"
+    __table_args__ = (UniqueConstraint("municipality", "year", "quarter", name="uq_report_quarter"),)
+
+    report_id: str = Field(primary_key=True, max_length=40)
+    municipality: str = Field(index=True, foreign_key="municipality.code", max_length=20)
+    year: int = Field(index=True)
+    quarter: int
+    status: str = Field(index=True, max_length=12)
+    snapshot: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    snapshot_version: int = 0
+    service_hours: str = Field(default="0", max_length=14)
+    compensable_hours: str = Field(default="0", max_length=14)
+    amount: str = Field(default="0.00", max_length=16)
+    due_on: date
+    returned_reasons: str | None = None
+    payment_date: date | None = None
+    payment_reference: str | None = Field(default=None, max_length=60)
+    version: int = 0
+    created_at: datetime = _utc(nullable=False)
+    updated_at: datetime = _utc(nullable=False)
+
+
+class ReportEvent(SQLModel, table=True):
+    """The append-only trail of a quarterly report."""
+
+    __tablename__ = "report_event"
+    __table_args__ = (UniqueConstraint("report_id", "seq", name="uq_report_event_seq"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    report_id: str = Field(index=True, foreign_key="quarterly_report.report_id", max_length=40)
     seq: int
     at: datetime = _utc(nullable=False)
     actor_id: str = Field(max_length=100)

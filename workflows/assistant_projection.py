@@ -21,6 +21,8 @@ class AssistantProjection(BaseModel):
     pilot_ends_on: date | None
     programme_hours: str
     child_rights_hours: str
+    withdrawn_on: date | None = None
+    amendments: list[dict[str, str]] = []  # PH-3, for the hours' FTE flag (HRS-2)
 
 
 class RecordAssistantChange(BaseModel):
@@ -39,6 +41,8 @@ def assistant_projection_of(state: AssistantState, today: date) -> AssistantProj
         training_starts_on=calendar.training_from if calendar else None,
         pilot_ends_on=calendar.pilot_ends_on if calendar else None,
         programme_hours=str(state.programme_hours), child_rights_hours=str(state.child_rights_hours),
+        withdrawn_on=state.withdrawn_on,
+        amendments=[{"effective_from": a.effective_from.isoformat(), "fte": str(a.fte)} for a in state.amendments],
     )
 
 

@@ -1,0 +1,108 @@
+"""The quarterly reports' activities: open, build (and freeze), record; idempotent."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import structlog
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.projection import write_reminders
+from activities.report_snapshot import build_snapshot
+from domain.quarters import Quarter
+from domain.report_state import FROZEN, ReportStatus, SnapshotSummary
+from persistence.db import SessionFactory
+from persistence.models import CooperationAgreement, QuarterlyReport, ReportEvent
+from workflows.report_messages import BuildSnapshot, OpenReport, RecordReportChange
+
+log = structlog.get_logger(__name__)
+
+
+class ReportActivities:
+    def __init__(self, session_factory: SessionFactory, unit_rate: Decimal, yearly_cap: Decimal) -> None:
+        self._sessions = session_factory
+        self._rate = unit_rate
+        self._cap = yearly_cap
+
+    @activity.defn(name="participating_municipalities")
+    def participating_municipalities(self, quarter_ends_on: date) -> list[str]:
+        """MUN-1: municipalities whose agreement was signed by the end of the quarter."""
+        with self._sessions() as session:
+            codes = session.exec(select(CooperationAgreement.municipality)
+                                 .where(CooperationAgreement.signed_on <= quarter_ends_on)).all()
+            return sorted(codes)
+
+    @activity.defn(name="open_report")
+    def open_report(self, request: OpenReport) -> None:
+        try:
+            with self._sessions() as session, session.begin():
+                if session.get(QuarterlyReport, request.report_id) is None:
+                    session.add(QuarterlyReport(
+                        report_id=request.report_id, municipality=request.municipality, year=request.year,
+                        quarter=request.quarter, status=ReportStatus.DRAFT.value, due_on=request.due_on,
+                        created_at=request.at, updated_at=request.at))
+        except IntegrityError:
+            pass  # opened by a concurrent attempt
+
+    @activity.defn(name="build_report_snapshot")
+    def build_report_snapshot(self, request: BuildSnapshot) -> SnapshotSummary:
+        """Build the draft, or at submission build and freeze it in one transaction (HRS-7)."""
+        with self._sessions() as session, session.begin():
+            report = session.get(QuarterlyReport, request.report_id, with_for_update=True)
+            if report is None:
+                raise ApplicationError(f"report {request.report_id} has no row", type="MISSING-ROW",
+                                       non_retryable=True)
+            built = report.snapshot.get("built_at") == request.at.isoformat()
+            if not built and ReportStatus(report.status) not in FROZEN:
+                quarter = Quarter(year=report.year, number=report.quarter)
+                report.snapshot = build_snapshot(session, report.municipality, quarter, rate=self._rate,
+                                                 cap=self._cap, built_at=request.at,
+                                                 version=report.snapshot_version + 1)
+                report.snapshot_version += 1
+                totals = report.snapshot["totals"]
+                report.service_hours = totals["service_hours"]
+                report.compensable_hours = totals["compensable_hours"]
+                report.amount = totals["amount"]
+                if request.freeze:
+                    report.status = ReportStatus.SUBMITTED.value
+                report.updated_at = request.at
+                session.add(report)
+            return SnapshotSummary(version=report.snapshot_version, amount=report.amount,
+                                   compensable_hours=report.compensable_hours,
+                                   assistants=len(report.snapshot.get("assistants", [])), built_at=request.at)
+
+    @activity.defn(name="record_report_change")
+    def record_report_change(self, record: RecordReportChange) -> bool:
+        change = record.change
+        try:
+            with self._sessions() as session, session.begin():
+                found = session.exec(select(ReportEvent.id).where(ReportEvent.report_id == record.report_id,
+                                                                  ReportEvent.seq == change.seq)).first()
+                if found is not None:
+                    return False
+                report = session.get(QuarterlyReport, record.report_id)
+                if report is None:
+                    raise ApplicationError(f"report {record.report_id} has no row", type="MISSING-ROW",
+                                           non_retryable=True)
+                session.add(ReportEvent(report_id=record.report_id, seq=change.seq, at=change.at,
+                                        actor_id=change.actor.user_id, actor_role=change.actor.role.value,
+                                        action=change.action, reason=change.reason, details=change.details))
+                if report.version < change.seq:
+                    report.status = record.status
+                    report.returned_reasons = record.returned_reasons
+                    report.payment_date = record.payment_date
+                    report.payment_reference = record.payment_reference
+                    report.version = change.seq
+                    report.updated_at = change.at
+                    session.add(report)
+                write_reminders(session, record.municipality, change.raised, change.resolved,
+                                report_id=record.report_id)
+        except IntegrityError:
+            return False
+        log.info("report change recorded", report_id=record.report_id, seq=change.seq, action=change.action)
+        return True
+

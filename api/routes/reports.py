@@ -1,0 +1,211 @@
+"""Quarterly reports (HRS-6, HRS-7): lists with totals, the steps, CSV and PDF."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, status
+from fastapi.responses import Response
+from pydantic import BaseModel
+from sqlmodel import col, select
+from temporalio.client import Client
+from temporalio.service import RPCError
+
+from api.auth import Principal, PrincipalDep, require_own_municipality, require_roles
+from api.deps import SessionDep, SettingsDep, TemporalDep
+from api.report_documents import report_csv, report_pdf
+from api.steps import body_model, summary_of
+from domain import report_state as messages
+from domain.case_commands import Command
+from domain.quarters import Quarter
+from domain.report_state import ReportState, ReportStatus
+from domain.roles import CASE_MANAGERS, Role
+from famassist.schedules import report_timings
+from persistence.models import QuarterlyReport, ReportEvent
+from workflows.quarterly_report import (
+    QuarterlyReportRoundWorkflow,
+    QuarterlyReportWorkflow,
+    RoundInput,
+    report_workflow_id,
+)
+
+router = APIRouter(prefix="/reports", tags=["reports"])
+
+
+class ReportPublic(BaseModel):
+    report_id: str
+    municipality: str
+    year: int
+    quarter: int
+    status: str
+    due_on: str
+    service_hours: str
+    compensable_hours: str
+    amount: str
+    snapshot_version: int
+    returned_reasons: str | None
+    payment_date: str | None
+    payment_reference: str | None
+
+
+class ReportDetail(ReportPublic):
+    snapshot: dict[str, Any]
+    live: ReportState | None = None
+
+
+class ReportList(BaseModel):
+    reports: list[ReportPublic]
+    total_amount: str
+    total_compensable_hours: str
+
+
+def _public(row: QuarterlyReport) -> dict[str, Any]:
+    data = row.model_dump(exclude={"snapshot", "version", "created_at", "updated_at"})
+    data["due_on"] = row.due_on.isoformat()
+    data["payment_date"] = row.payment_date.isoformat() if row.payment_date else None
+    return data
+
+
+def visible_report(session: SessionDep, principal: PrincipalDep,
+                   report_id: Annotated[str, Path(max_length=40)]) -> QuarterlyReport:
+    """The ministry sees every report; a municipality's staff their own; nobody else any (404)."""
+    row = session.get(QuarterlyReport, report_id)
+    allowed = row is not None and (principal.role is Role.MINISTRY or (
+        principal.role in CASE_MANAGERS and row.municipality == principal.municipality))
+    if row is None or not allowed:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such report")
+    return row
+
+
+VisibleReport = Annotated[QuarterlyReport, Depends(visible_report)]
+
+
+async def live_report(temporal: Client, report_id: str) -> ReportState | None:
+    try:
+        return await temporal.get_workflow_handle(report_workflow_id(report_id)).query(QuarterlyReportWorkflow.state)
+    except RPCError:
+        return None
+
+
+@router.get("")
+def list_reports(principal: PrincipalDep, session: SessionDep, year: int | None = None,
+                 quarter: Annotated[int | None, Query(ge=1, le=4)] = None, status_: Annotated[
+                     ReportStatus | None, Query(alias="status")] = None,
+                 municipality: str | None = None) -> ReportList:
+    """Reports by quarter and status with totals: the ministry across municipalities, a municipality its own."""
+    query = select(QuarterlyReport)
+    if principal.role in CASE_MANAGERS:
+        query = query.where(QuarterlyReport.municipality == principal.municipality)
+    elif principal.role is not Role.MINISTRY:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, f"the role {principal.role.value} sees no reports")
+    if year is not None:
+        query = query.where(QuarterlyReport.year == year)
+    if quarter is not None:
+        query = query.where(QuarterlyReport.quarter == quarter)
+    if status_ is not None:
+        query = query.where(QuarterlyReport.status == status_.value)
+    if municipality is not None:
+        query = query.where(QuarterlyReport.municipality == municipality)
+    rows = session.exec(query.order_by(col(QuarterlyReport.year).desc(), col(QuarterlyReport.quarter).desc(),
+                                       col(QuarterlyReport.municipality))).all()
+    return ReportList(reports=[ReportPublic(**_public(r)) for r in rows],
+                      total_amount=str(sum((Decimal(r.amount) for r in rows), Decimal("0.00"))),
+                      total_compensable_hours=str(sum((Decimal(r.compensable_hours) for r in rows), Decimal(0))))
+
+
+class RoundCreate(BaseModel):
+    quarter: str  # e.g. "2026Q3"
+
+
+@router.post("/rounds", status_code=status.HTTP_202_ACCEPTED, dependencies=[require_roles(Role.MINISTRY)])
+async def start_round(body: RoundCreate, temporal: TemporalDep, settings: SettingsDep) -> dict[str, str]:
+    """Start a quarter's round by hand (the Schedule does it at each quarter's start)."""
+    try:
+        quarter = Quarter.parse(body.quarter)
+    except ValueError as exc:
+        raise HTTPException(422, [{"loc": ["body", "quarter"], "msg": str(exc), "type": "value_error"}]) from None
+    handle = await temporal.start_workflow(
+        QuarterlyReportRoundWorkflow.run, RoundInput(quarter=quarter.label, timings=report_timings(settings)),
+        id=f"report-round-{quarter.label}-manual", task_queue=settings.task_queue)
+    return {"workflow_id": handle.id, "quarter": quarter.label}
+
+
+@router.get("/{report_id}")
+async def read_report(row: VisibleReport, temporal: TemporalDep) -> ReportDetail:
+    """The report, its snapshot (per assistant, per month) and the workflow's live state."""
+    return ReportDetail(**_public(row), snapshot=row.snapshot, live=await live_report(temporal, row.report_id))
+
+
+class ReportEventPublic(BaseModel):
+    seq: int
+    at: str
+    actor_id: str
+    actor_role: str
+    action: str
+    reason: str | None
+    details: dict[str, Any]
+
+
+@router.get("/{report_id}/events")
+def report_events(row: VisibleReport, session: SessionDep) -> list[ReportEventPublic]:
+    """The report's audit trail: every step, who, when, why."""
+    events = session.exec(select(ReportEvent).where(ReportEvent.report_id == row.report_id)
+                          .order_by(col(ReportEvent.seq)))
+    return [ReportEventPublic(seq=e.seq, at=e.at.isoformat(), actor_id=e.actor_id, actor_role=e.actor_role,
+                              action=e.action, reason=e.reason, details=e.details) for e in events]
+
+
+@router.get("/{report_id}/csv", response_class=Response)
+def report_as_csv(row: VisibleReport) -> Response:
+    """The report as CSV: one line per assistant and month, then the totals."""
+    return Response(report_csv(row.snapshot, row.status), media_type="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{row.report_id}.csv"'})
+
+
+@router.get("/{report_id}/pdf", response_class=Response)
+def report_as_pdf(row: VisibleReport) -> Response:
+    """The report as a PDF for filing: months, hours, compensable hours, rate, amounts, cap used."""
+    return Response(report_pdf(row.snapshot, row.status, row.report_id), media_type="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="{row.report_id}.pdf"'})
+
+
+STEPS: list[tuple[str, Any, type[Command], str]] = [
+    ("rebuild", QuarterlyReportWorkflow.rebuild, messages.Rebuild,
+     "The service head refreshes the draft from the timesheets."),
+    ("submission", QuarterlyReportWorkflow.submit, messages.Submit,
+     "The service head submits: the report is rebuilt and frozen (HRS-6, HRS-7)."),
+    ("approval", QuarterlyReportWorkflow.approve, messages.Approve, "The ministry approves the report (HRS-6)."),
+    ("return", QuarterlyReportWorkflow.return_report, messages.Return,
+     "The ministry returns the report with reasons; the quarter reopens for corrections (HRS-7)."),
+    ("payment", QuarterlyReportWorkflow.pay, messages.Pay,
+     "The ministry records the payment: date and reference (HRS-6)."),
+]
+
+
+def _may_act(principal: Principal, row: QuarterlyReport) -> None:
+    if principal.role is not Role.MINISTRY:
+        require_own_municipality(principal, row.municipality)
+
+
+def _add_step(path: str, update: Any, command: type[Command], doc: str) -> None:
+    Body = body_model(command)
+
+    async def step(body: Body, row: VisibleReport, principal: PrincipalDep,  # type: ignore[valid-type]
+                   session: SessionDep, temporal: TemporalDep) -> ReportDetail:
+        _may_act(principal, row)
+        message = command(actor=principal.actor, **body.model_dump())  # type: ignore[attr-defined]
+        session.rollback()  # hold no database connection while the workflow works
+        live = await temporal.get_workflow_handle(report_workflow_id(row.report_id)).execute_update(update, message)
+        session.refresh(row)
+        return ReportDetail(**_public(row), snapshot=row.snapshot, live=live)
+
+    step.__doc__ = doc
+    step.__annotations__["body"] = Body
+    router.add_api_route(f"/{{report_id}}/{path}", step, methods=["POST"], name=f"report_{path}",
+                         summary=summary_of(doc))
+
+
+for _step in STEPS:
+    _add_step(*_step)
+

@@ -1,0 +1,118 @@
+"""Assistants' timesheets (HRS-1…HRS-3, HRS-7)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, status
+from pydantic import BaseModel, ConfigDict
+from sqlmodel import Session, col, select
+
+from api.auth import Principal, PrincipalDep, require_own_municipality
+from api.deps import ReadableAssistant, SessionDep, SettingsDep
+from api.routes.assistants import pilot_timings
+from domain.calendar import local_date
+from domain.pilot import FteAmendment, fte_on, phase_calendar
+from domain.pilot_phase import AssistantPhase
+from domain.quarters import Quarter
+from domain.report_state import FROZEN, ReportStatus
+from domain.roles import Role
+from domain.timesheet import TimesheetEntryInput, TimesheetLimits, check_entry, week_bounds
+from famassist.settings import Settings
+from persistence.models import AssistantRecord, CaseRecord, QuarterlyReport, TimesheetEntry
+
+router = APIRouter(prefix="/assistants/{assistant_id}/timesheet", tags=["hours"])
+
+
+class TimesheetEntryPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    assistant_id: str
+    worked_on: date
+    hours: str
+    kind: str
+    case_id: str | None
+    note: str | None
+    flags: list[str]
+    recorded_by: str
+    recorded_at: datetime
+
+
+def _may_log(principal: Principal, row: AssistantRecord) -> None:
+    """HRS-1: the assistant logs their own hours; the service head on their behalf."""
+    if principal.role is Role.ASSISTANT and principal.user_id == row.assistant_id:
+        return
+    if principal.role is Role.SERVICE_HEAD:
+        require_own_municipality(principal, row.municipality)
+        return
+    raise HTTPException(status.HTTP_403_FORBIDDEN, "only the assistant or their service head logs hours")
+
+
+def phase_on(row: AssistantRecord, day: date, settings: Settings) -> AssistantPhase:
+    if row.withdrawn_on is not None and day >= row.withdrawn_on:
+        return AssistantPhase.WITHDRAWN
+    if row.training_starts_on is None:
+        return AssistantPhase(row.phase)
+    return phase_calendar(row.training_starts_on, row.pilot_ends_on, pilot_timings(settings)).phase_on(day)
+
+
+def _hours(session: Session, assistant_id: str, first: date, last: date) -> Decimal:
+    entries = session.exec(select(TimesheetEntry.hours).where(
+        TimesheetEntry.assistant_id == assistant_id, TimesheetEntry.worked_on >= first,
+        TimesheetEntry.worked_on <= last)).all()
+    return sum((Decimal(h) for h in entries), Decimal(0))
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+def log_hours(body: TimesheetEntryInput, row: ReadableAssistant, principal: PrincipalDep, session: SessionDep,
+              settings: SettingsDep) -> TimesheetEntryPublic:
+    """Log one entry: date, hours in quarter-hour steps, kind (`service` with a case, `training`, `other`).
+
+    Refused (409 with the rule): over 8 h a day or 40 h an ISO week (HRS-2), service hours outside
+    limited or full service (HRS-3) or for a case not referred to the assistant (HRS-1), a future
+    date, a quarter whose report is submitted (HRS-7). Over 40 × FTE a week is accepted and flagged.
+    """
+    _may_log(principal, row)
+    now = datetime.now(UTC)
+    day = body.worked_on
+    # One entry at a time per assistant: the day and week limits hold under concurrency.
+    session.exec(select(AssistantRecord).where(AssistantRecord.assistant_id == row.assistant_id)
+                 .with_for_update()).one()
+    report = session.exec(select(QuarterlyReport).where(
+        QuarterlyReport.municipality == row.municipality, QuarterlyReport.year == Quarter.of(day).year,
+        QuarterlyReport.quarter == Quarter.of(day).number).with_for_update()).first()
+    case = session.get(CaseRecord, body.case_id) if body.case_id else None
+    monday, sunday = week_bounds(day)
+    amendments = [FteAmendment(effective_from=date.fromisoformat(a["effective_from"]), fte=Decimal(a["fte"]))
+                  for a in row.amendments]
+    flags = check_entry(
+        body, today=local_date(now), phase_on_day=phase_on(row, day, settings),
+        case_referred=case is not None and case.assistant_id == row.assistant_id,
+        hours_that_day=_hours(session, row.assistant_id, day, day),
+        hours_that_week=_hours(session, row.assistant_id, monday, sunday),
+        fte=fte_on(day, amendments),
+        quarter_frozen=report is not None and ReportStatus(report.status) in FROZEN,
+        limits=TimesheetLimits(max_hours_per_day=settings.max_hours_per_day,
+                               max_hours_per_week=settings.max_hours_per_week))
+    entry = TimesheetEntry(assistant_id=row.assistant_id, municipality=row.municipality, worked_on=day,
+                           hours=str(body.hours), kind=body.kind.value, case_id=body.case_id, note=body.note,
+                           flags=flags, recorded_by=principal.user_id, recorded_at=now)
+    session.add(entry)
+    session.commit()
+    return TimesheetEntryPublic.model_validate(entry)
+
+
+@router.get("")
+def timesheet(row: ReadableAssistant, session: SessionDep,
+              first: Annotated[date | None, Query(alias="from")] = None,
+              last: Annotated[date | None, Query(alias="to")] = None) -> list[TimesheetEntryPublic]:
+    """Entries between two dates (default: the last 31 days)."""
+    last = last or local_date(datetime.now(UTC))
+    first = first or last - timedelta(days=31)
+    entries = session.exec(select(TimesheetEntry).where(
+        TimesheetEntry.assistant_id == row.assistant_id, TimesheetEntry.worked_on >= first,
+        TimesheetEntry.worked_on <= last).order_by(col(TimesheetEntry.worked_on), col(TimesheetEntry.id)))
+    return [TimesheetEntryPublic.model_validate(e) for e in entries]

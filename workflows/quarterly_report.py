@@ -1,0 +1,238 @@
+"""The quarterly report workflow (HRS-6, HRS-7), and the round a Schedule starts each quarter.
+
+One report per participating municipality and quarter. The draft is built from the
+timesheets; the service head is reminded until it is submitted (escalation to the
+ministry after the due date); the ministry approves or returns it with reasons
+(corrections reopen the quarter and the report is rebuilt at resubmission), then
+records the payment. Every step is in the audit trail.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from datetime import timedelta
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.workflow import ParentClosePolicy
+
+with workflow.unsafe.imports_passed_through():
+    from domain import report_rules as rules
+    from domain.calendar import days, local_date
+    from domain.case_commands import Command
+    from domain.errors import RuleViolation
+    from domain.quarters import Quarter
+    from domain.report_state import (
+        Approve,
+        Pay,
+        Rebuild,
+        ReportChange,
+        ReportState,
+        ReportTimings,
+        Return,
+        SnapshotSummary,
+        Submit,
+    )
+    from workflows.report_messages import BuildSnapshot, OpenReport, RecordReportChange
+
+C = TypeVar("C", bound=Command)
+TIMEOUT = timedelta(seconds=60)
+RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30))
+
+
+def report_id_of(municipality: str, quarter: Quarter) -> str:
+    return f"{municipality}-{quarter.label}"
+
+
+def report_workflow_id(report_id: str) -> str:
+    return f"report-{report_id}"
+
+
+class ReportInput(BaseModel):
+    municipality: str
+    year: int
+    quarter: int
+    timings: ReportTimings = ReportTimings()
+    state: ReportState | None = None
+
+
+def _rejection(violation: RuleViolation) -> ApplicationError:
+    return ApplicationError(violation.message, violation.details, type=violation.rule, non_retryable=True)
+
+
+@workflow.defn(name="QuarterlyReport")
+class QuarterlyReportWorkflow:
+    @workflow.init
+    def __init__(self, input: ReportInput) -> None:
+        quarter = Quarter(year=input.year, number=input.quarter)
+        self._state = input.state or ReportState(
+            report_id=report_id_of(input.municipality, quarter), municipality=input.municipality,
+            year=input.year, quarter=input.quarter, timings=input.timings,
+            due_on=quarter.ends_on + days(input.timings.report_due_days))
+        self._lock = asyncio.Lock()
+        self._changed = False
+        self._ready = input.state is not None
+
+    @workflow.run
+    async def run(self, input: ReportInput) -> ReportState:
+        state = self._state
+        if input.state is None:
+            async with self._lock:
+                await workflow.execute_activity("open_report", OpenReport(
+                    report_id=state.report_id, municipality=state.municipality, year=state.year,
+                    quarter=state.quarter, due_on=state.due_on, at=workflow.now()),
+                    start_to_close_timeout=TIMEOUT, retry_policy=RETRY)
+                summary = await self._build(freeze=False)
+                await self._record(rules.drafted(state, summary.version, summary.amount, workflow.now()))
+            self._ready = True
+        while not state.finished:
+            await self._sleep_until_next_timer()
+            async with self._lock:
+                for change in rules.fire_timers(state, workflow.now()):
+                    await self._record(change)
+            if workflow.info().is_continue_as_new_suggested():
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                workflow.continue_as_new(input.model_copy(update={"state": state}))
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return state
+
+    @contextlib.asynccontextmanager
+    async def _turn(self) -> AsyncIterator[None]:
+        await workflow.wait_condition(lambda: self._ready)
+        async with self._lock:
+            yield
+
+    async def _sleep_until_next_timer(self) -> None:
+        wake = rules.next_wake(self._state)
+        self._changed = False
+        if wake is None:
+            await workflow.wait_condition(lambda: self._changed)
+            return
+        delay = wake - workflow.now()
+        if delay > timedelta(0):
+            with contextlib.suppress(TimeoutError):
+                await workflow.wait_condition(lambda: self._changed, timeout=delay, timeout_summary="report due")
+
+    async def _build(self, *, freeze: bool) -> SnapshotSummary:
+        state = self._state
+        summary: SnapshotSummary = await workflow.execute_activity(
+            "build_report_snapshot", BuildSnapshot(report_id=state.report_id, freeze=freeze, at=workflow.now()),
+            result_type=SnapshotSummary, start_to_close_timeout=TIMEOUT, retry_policy=RETRY)
+        return summary
+
+    async def _record(self, change: ReportChange) -> None:
+        state = self._state
+        await workflow.execute_activity("record_report_change", RecordReportChange(
+            report_id=state.report_id, municipality=state.municipality, change=change, status=state.status.value,
+            returned_reasons="\n".join(state.returned_reasons) or None, payment_date=state.payment_date,
+            payment_reference=state.payment_reference), start_to_close_timeout=TIMEOUT, retry_policy=RETRY)
+        self._changed = True
+
+    def _trial(self, check: Callable[[ReportState, C], None], command: C) -> None:
+        try:
+            check(self._state.model_copy(deep=True), command)
+        except RuleViolation as violation:
+            raise _rejection(violation) from None
+
+    async def _step(self, check: Callable[[ReportState, C], None], command: C,
+                    apply: Callable[[], Any]) -> ReportState:
+        async with self._turn():
+            self._trial(check, command)
+            change = await apply()
+            await self._record(change)
+            return self._state
+
+    @workflow.query
+    def state(self) -> ReportState:
+        return self._state
+
+    @workflow.update
+    async def rebuild(self, command: Rebuild) -> ReportState:
+        async def apply() -> ReportChange:
+            summary = await self._build(freeze=False)
+            return rules.rebuilt(self._state, command, summary.version, summary.amount, workflow.now())
+        return await self._step(rules.check_rebuild, command, apply)
+
+    @rebuild.validator
+    def _rebuild_ok(self, command: Rebuild) -> None:
+        self._trial(rules.check_rebuild, command)
+
+    @workflow.update
+    async def submit(self, command: Submit) -> ReportState:
+        async def apply() -> ReportChange:
+            summary = await self._build(freeze=True)  # HRS-7: built and frozen in one transaction
+            return rules.submitted(self._state, command, summary.version, summary.amount, workflow.now())
+        return await self._step(rules.check_submit, command, apply)
+
+    @submit.validator
+    def _submit_ok(self, command: Submit) -> None:
+        self._trial(rules.check_submit, command)
+
+    @workflow.update
+    async def approve(self, command: Approve) -> ReportState:
+        async def apply() -> ReportChange:
+            return rules.approve(self._state, command, workflow.now())
+        return await self._step(rules.check_approve, command, apply)
+
+    @approve.validator
+    def _approve_ok(self, command: Approve) -> None:
+        self._trial(rules.check_approve, command)
+
+    @workflow.update
+    async def return_report(self, command: Return) -> ReportState:
+        async def apply() -> ReportChange:
+            return rules.return_report(self._state, command, workflow.now())
+        return await self._step(rules.check_return, command, apply)
+
+    @return_report.validator
+    def _return_ok(self, command: Return) -> None:
+        self._trial(rules.check_return, command)
+
+    @workflow.update
+    async def pay(self, command: Pay) -> ReportState:
+        async def apply() -> ReportChange:
+            return rules.pay(self._state, command, workflow.now())
+        return await self._step(rules.check_pay, command, apply)
+
+    @pay.validator
+    def _pay_ok(self, command: Pay) -> None:
+        self._trial(rules.check_pay, command)
+
+
+class RoundInput(BaseModel):
+    """A Schedule starts the round with no quarter: the quarter that has just ended."""
+
+    quarter: str | None = None  # e.g. "2026Q3"
+    timings: ReportTimings = ReportTimings()
+
+
+@workflow.defn(name="QuarterlyReportRound")
+class QuarterlyReportRoundWorkflow:
+    """Starts one report per participating municipality (MUN-1) for the quarter (HRS-6)."""
+
+    @workflow.run
+    async def run(self, input: RoundInput) -> list[str]:
+        # Run by the Schedule at a quarter's start (or by hand later): the last quarter that ended.
+        quarter = Quarter.parse(input.quarter) if input.quarter else Quarter.of(local_date(workflow.now())).previous()
+        municipalities: list[str] = await workflow.execute_activity(
+            "participating_municipalities", quarter.ends_on, result_type=list[str],
+            start_to_close_timeout=TIMEOUT, retry_policy=RETRY)
+        started: list[str] = []
+        for municipality in municipalities:
+            report_id = report_id_of(municipality, quarter)
+            try:
+                await workflow.start_child_workflow(
+                    QuarterlyReportWorkflow.run,
+                    ReportInput(municipality=municipality, year=quarter.year, quarter=quarter.number,
+                                timings=input.timings),
+                    id=report_workflow_id(report_id), parent_close_policy=ParentClosePolicy.ABANDON)
+                started.append(report_id)
+            except WorkflowAlreadyStartedError:  # a rerun of the round: the report exists already
+                workflow.logger.info("report %s exists already", report_id)
+        return started
+
