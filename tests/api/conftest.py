@@ -43,9 +43,10 @@ async def dev_server() -> AsyncIterator[WorkflowEnvironment]:
 
 @pytest.fixture
 def settings(database_url: str, tmp_path) -> Settings:
-    # Follow-up at closure (0 months): the dev server's clock cannot be moved three months on.
+    # Follow-up at closure and reports due at the quarter's end: the dev server's clock cannot be moved on.
     return Settings(database_url=database_url, task_queue=f"api-{uuid.uuid4().hex[:8]}",
-                    jwt_secret=SecretStr(TEST_KEY), var_dir=tmp_path, follow_up_months=0)
+                    jwt_secret=SecretStr(TEST_KEY), var_dir=tmp_path, follow_up_months=0,
+                    report_due_days=0, report_escalation_days_after=0)
 
 
 def new_assistant_id() -> str:
