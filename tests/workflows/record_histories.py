@@ -25,7 +25,7 @@ from temporalio.client import Client, WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from domain.calendar import local_date
+from domain.calendar import local_date, start_of_day
 from domain.case_commands import (
     AcknowledgeAlerts,
     Assess,
@@ -51,6 +51,8 @@ from domain.pilot_commands import (
     ReleasePlace,
     ReservePlace,
 )
+from domain.quarters import Quarter
+from domain.report_state import Approve, Pay, Rebuild, Return, Submit
 from domain.roles import Actor, Role
 from famassist.settings import Settings
 from famassist.temporal import installed_binary
@@ -61,6 +63,7 @@ from tests.factories import SERVICE_HEAD, SOCIAL_WORKER, an_assistant, family_as
 from worker import build_worker
 from workflows.assistant_pilot import AssistantPilotWorkflow, PilotInput, assistant_workflow_id
 from workflows.client_case import CaseInput, ClientCaseWorkflow, case_workflow_id
+from workflows.quarterly_report import QuarterlyReportWorkflow, ReportInput, report_workflow_id
 
 HISTORIES = Path(__file__).parent.parent / "histories"
 
@@ -158,6 +161,34 @@ async def drive_one_pilot(client: Client, env: WorkflowEnvironment, database_url
             return await pilot.fetch_history()
 
 
+async def drive_one_report(client: Client, env: WorkflowEnvironment, database_url: str) -> WorkflowHistory:
+    """One quarterly report: draft, reminders, escalation, submitted, returned, resubmitted, approved, paid."""
+    sessions = session_factory(make_engine(database_url))
+    now = await env.get_current_time()
+    quarter = Quarter.of(local_date(now))
+    town = f"R{uuid.uuid4().hex[:6].upper()}"
+    with sessions() as session, session.begin():
+        session.add(Municipality(code=town, name="Town", population=15000, updated_at=now))
+    settings = Settings(database_url=database_url, task_queue=f"record-{town}")
+    head = Actor(user_id="head", role=Role.SERVICE_HEAD)
+    ministry = Actor(user_id="lm-1", role=Role.MINISTRY)
+    with ThreadPoolExecutor(8) as pool:
+        async with build_worker(client, settings, pool):
+            report = await client.start_workflow(
+                QuarterlyReportWorkflow.run, ReportInput(municipality=town, year=quarter.year, quarter=quarter.number),
+                id=report_workflow_id(f"{town}-{quarter.label}"), task_queue=settings.task_queue)
+            await env.sleep(start_of_day(quarter.ends_on + timedelta(days=30)) - await env.get_current_time())
+            await report.execute_update(QuarterlyReportWorkflow.rebuild, Rebuild(actor=head))
+            await report.execute_update(QuarterlyReportWorkflow.submit, Submit(actor=head))
+            await report.execute_update(QuarterlyReportWorkflow.return_report, Return(actor=ministry, reasons="x"))
+            await report.execute_update(QuarterlyReportWorkflow.submit, Submit(actor=head))
+            await report.execute_update(QuarterlyReportWorkflow.approve, Approve(actor=ministry))
+            await report.execute_update(QuarterlyReportWorkflow.pay, Pay(
+                actor=ministry, payment_date=local_date(await env.get_current_time()), reference="LM-1"))
+            await report.result()
+            return await report.fetch_history()
+
+
 async def main() -> None:
     env = await WorkflowEnvironment.start_time_skipping(
         data_converter=pydantic_data_converter,
@@ -168,6 +199,7 @@ async def main() -> None:
             upgrade(url)
             histories = await drive_one_case(env.client, env, url)
             pilot = await drive_one_pilot(env.client, env, url)
+            report = await drive_one_report(env.client, env, url)
     finally:
         await env.shutdown()
     HISTORIES.mkdir(exist_ok=True)
@@ -178,9 +210,11 @@ async def main() -> None:
             raise SystemExit(f"{path} exists: saved histories are never overwritten; give another label")
         path.write_text(history.to_json())
         print(f"wrote {path} ({len(history.events)} events)")
-    path = HISTORIES / f"assistant_pilot_{label}.json"
-    path.write_text(pilot.to_json())
-    print(f"wrote {path} ({len(pilot.events)} events)")
+    for name, history in (("assistant_pilot", pilot), ("quarterly_report", report)):
+        path = HISTORIES / f"{name}_{label}.json"
+        if not path.exists():
+            path.write_text(history.to_json())
+            print(f"wrote {path} ({len(history.events)} events)")
 
 
 if __name__ == "__main__":

@@ -9,19 +9,22 @@ from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
-from tests.workflows.record_histories import drive_one_case, drive_one_pilot
+from tests.workflows.record_histories import drive_one_case, drive_one_pilot, drive_one_report
 from workflows.assistant_pilot import AssistantPilotWorkflow
 from workflows.client_case import ClientCaseWorkflow
+from workflows.quarterly_report import QuarterlyReportWorkflow
 
 HISTORIES = sorted((Path(__file__).parent.parent / "histories").glob("*.json"))
 
 
 def replayer() -> Replayer:
-    return Replayer(workflows=[ClientCaseWorkflow, AssistantPilotWorkflow], data_converter=pydantic_data_converter)
+    return Replayer(workflows=[ClientCaseWorkflow, AssistantPilotWorkflow, QuarterlyReportWorkflow],
+                    data_converter=pydantic_data_converter)
 
 
 def test_there_are_saved_histories_of_both_workflows_and_of_a_continued_run() -> None:
     assert any(p.name.startswith("assistant_pilot_") for p in HISTORIES)
+    assert any(p.name.startswith("quarterly_report_") for p in HISTORIES)
     texts = [path.read_text() for path in HISTORIES if path.name.startswith("client_case_")]
     assert any("CONTINUED_AS_NEW" in text for text in texts)
     assert any("continuedExecutionRunId" in text for text in texts)
@@ -37,7 +40,8 @@ async def test_a_saved_case_history_replays_without_nondeterminism(path: Path) -
 async def test_a_history_recorded_now_replays(time_skipping_env, sqlite_url) -> None:
     histories = await drive_one_case(time_skipping_env.client, time_skipping_env, sqlite_url)
     histories.append(await drive_one_pilot(time_skipping_env.client, time_skipping_env, sqlite_url))
-    assert len(histories) == 3
+    histories.append(await drive_one_report(time_skipping_env.client, time_skipping_env, sqlite_url))
+    assert len(histories) == 4
     for history in histories:
         result = await replayer().replay_workflow(history, raise_on_replay_failure=False)
         assert result.replay_failure is None
