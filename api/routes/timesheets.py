@@ -14,6 +14,7 @@ from api.auth import Principal, PrincipalDep, require_own_municipality
 from api.deps import ReadableAssistant, SessionDep, SettingsDep
 from api.routes.assistants import pilot_timings
 from domain.calendar import local_date
+from domain.errors import RuleViolation
 from domain.pilot import FteAmendment, fte_on, phase_calendar
 from domain.pilot_phase import AssistantPhase
 from domain.quarters import Quarter
@@ -103,6 +104,24 @@ def log_hours(body: TimesheetEntryInput, row: ReadableAssistant, principal: Prin
     session.add(entry)
     session.commit()
     return TimesheetEntryPublic.model_validate(entry)
+
+
+@router.delete("/{entry_id}", status_code=status.HTTP_204_NO_CONTENT)
+def remove_entry(entry_id: int, row: ReadableAssistant, principal: PrincipalDep, session: SessionDep) -> None:
+    """Remove a wrong entry: a correction, refused once the quarter's report is submitted (HRS-7)."""
+    _may_log(principal, row)
+    entry = session.get(TimesheetEntry, entry_id)
+    if entry is None or entry.assistant_id != row.assistant_id:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such entry")
+    quarter = Quarter.of(entry.worked_on)
+    report = session.exec(select(QuarterlyReport).where(
+        QuarterlyReport.municipality == row.municipality, QuarterlyReport.year == quarter.year,
+        QuarterlyReport.quarter == quarter.number).with_for_update()).first()
+    if report is not None and ReportStatus(report.status) in FROZEN:
+        raise RuleViolation("HRS-7", "the quarter's report is submitted; a correction must reopen it",
+                            report_id=report.report_id, status=report.status)
+    session.delete(entry)
+    session.commit()
 
 
 @router.get("")

@@ -113,6 +113,9 @@ async def test_hrs6_the_schedule_starts_a_report_driven_from_draft_to_paid(api: 
     assert await reminder("report_due") == []
     frozen = await log({"worked_on": str(monday + timedelta(days=4)), "hours": "1", "kind": "other"})
     assert frozen.status_code == 409 and frozen.json()["rule"] == "HRS-7"
+    first_entry = third.json()["id"]
+    removal = await http.delete(f"/assistants/{ga}/timesheet/{first_entry}", headers=me)
+    assert removal.status_code == 409 and removal.json()["rule"] == "HRS-7"
     assert (await step("approval", head)).status_code == 403  # ROLE: the ministry approves
 
     returned = await step("return", ministry, {"reasons": "Other hours of 4 Sept missing"})
@@ -120,6 +123,11 @@ async def test_hrs6_the_schedule_starts_a_report_driven_from_draft_to_paid(api: 
     assert len(await reminder("report_returned")) == 1
     corrected = await log({"worked_on": str(monday + timedelta(days=4)), "hours": "2", "kind": "other"})
     assert corrected.status_code == 201  # the return reopened the quarter
+    wrong = await log({"worked_on": str(monday + timedelta(days=4)), "hours": "1", "kind": "other"})
+    assert (await http.delete(f"/assistants/{ga}/timesheet/{wrong.json()['id']}", headers=head)).status_code == 204
+    entries = (await http.get(f"/assistants/{ga}/timesheet", headers=head,
+                              params={"from": str(quarter.starts_on), "to": str(quarter.ends_on)})).json()
+    assert len(entries) == 6 and wrong.json()["id"] not in {e["id"] for e in entries}
     resubmitted = await step("submission", head)
     assert resubmitted.json()["snapshot"]["totals"]["other_hours"] == "3.5"
     assert resubmitted.json()["snapshot_version"] > submitted.json()["snapshot_version"]
