@@ -216,8 +216,10 @@ class ClientCaseWorkflow:
                 retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=10), maximum_attempts=20))
         except ActivityError as failure:
             cause = failure.cause
-            if isinstance(cause, ApplicationError) and cause.type:
+            if isinstance(cause, ApplicationError) and cause.type:  # a refusal: nothing was reserved
                 raise ApplicationError(cause.message, *cause.details, type=cause.type, non_retryable=True) from None
+            # The pilot may still take the place once it catches up: give it back (idempotent).
+            await self._release_place(assistant_id, "referral not completed")
             raise ApplicationError("the assistant's pilot could not be reached; try again",
                                    type="UNAVAILABLE", non_retryable=True) from None
 
@@ -255,7 +257,10 @@ class ClientCaseWorkflow:
         if state.assistant_id and command.child_safety_risk and workflow.patched(CAP6_RESERVE):
             # CASE-2 with CAP-3: the assistant's workflow knows its phase and flags back.
             pilot = workflow.get_external_workflow_handle(assistant_workflow_id(state.assistant_id))
-            await pilot.signal("client_changed", ClientChanged(client=rules.client_load(state)))
+            try:
+                await pilot.signal("client_changed", ClientChanged(client=rules.client_load(state)))
+            except ApplicationError as exc:  # no running pilot: nothing to re-check
+                workflow.logger.warning("could not tell the pilot of the change: %s", exc)
         return state
 
     @workflow.signal
@@ -289,10 +294,10 @@ class ClientCaseWorkflow:
 
     @workflow.update
     async def close(self, command: Close) -> CaseState:
-        assistant = self._state.assistant_id
         state = await self._step(rules.close, command)
-        if assistant and workflow.patched(CAP6_RESERVE):
-            await self._release_place(assistant, f"case closed: {command.reason.value}")
+        # The assistant after the step: a re-referral that held the lock before may have changed it.
+        if state.assistant_id and workflow.patched(CAP6_RESERVE):
+            await self._release_place(state.assistant_id, f"case closed: {command.reason.value}")
         return state
 
     @close.validator

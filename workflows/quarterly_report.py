@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 from temporalio import workflow
-from temporalio.common import RetryPolicy
+from temporalio.common import RetryPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.workflow import ParentClosePolicy
 
@@ -230,7 +230,8 @@ class QuarterlyReportRoundWorkflow:
                     QuarterlyReportWorkflow.run,
                     ReportInput(municipality=municipality, year=quarter.year, quarter=quarter.number,
                                 timings=input.timings),
-                    id=report_workflow_id(report_id), parent_close_policy=ParentClosePolicy.ABANDON)
+                    id=report_workflow_id(report_id), parent_close_policy=ParentClosePolicy.ABANDON,
+                    id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE)  # a paid report never restarts
                 started.append(report_id)
             except WorkflowAlreadyStartedError:  # a rerun of the round: the report exists already
                 workflow.logger.info("report %s exists already", report_id)

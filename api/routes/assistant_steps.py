@@ -6,6 +6,7 @@ municipality's service head records the contract, load amendments and withdrawal
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, status
@@ -22,6 +23,7 @@ from domain.roles import Role
 from persistence.models import AssistantRecord, CooperationAgreement, MunicipalOrder
 from workflows.assistant_pilot import AssistantPilotWorkflow, assistant_workflow_id
 
+UPDATE_TIMEOUT = timedelta(seconds=60)  # then 503: the step may still complete
 router = APIRouter(prefix="/assistants/{assistant_id}", tags=["assistant steps"])
 
 
@@ -58,7 +60,7 @@ def _add_step(path: str, update: Any, command: type[Command], doc: str, exclude:
         message = command(actor=principal.actor, **body.model_dump(), **extra)  # type: ignore[attr-defined]
         session.rollback()  # hold no database connection while the workflow works
         live = await temporal.get_workflow_handle(assistant_workflow_id(row.assistant_id)).execute_update(
-            update, message)
+            update, message, rpc_timeout=UPDATE_TIMEOUT)
         return assistant_public(session, principal, row, live)
 
     step.__doc__ = doc

@@ -55,11 +55,14 @@ def assistant_public(session: Session, principal: Principal, row: AssistantRecor
     session.refresh(row)
     person = session.get(AssistantPerson, row.assistant_id)
     sees_name = principal.role is not Role.MINISTRY
+    sees_clients = principal.role is not Role.TRAINING_PROVIDER  # §1: it sees no client cases
     clients = session.exec(select(CaseRecord.case_id).where(CaseRecord.assistant_id == row.assistant_id,
                                                             CaseRecord.status != "closed")).all()
+    if live is not None and not sees_clients:
+        live = live.model_copy(update={"clients": []})
     return AssistantPublic(assistant=AssistantRecordPublic.model_validate(row),
                            full_name=person.full_name if person and sees_name else None,
-                           clients=sorted(clients), live=live, warnings=warnings or [])
+                           clients=sorted(clients) if sees_clients else [], live=live, warnings=warnings or [])
 
 
 def mun3_warnings(session: Session, settings: Settings, municipality: Municipality) -> list[Warning]:

@@ -8,6 +8,7 @@ nothing.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, status
@@ -23,6 +24,7 @@ from domain import case_commands as commands
 from persistence.models import AssistantRecord, CaseRecord
 from workflows.client_case import ClientCaseWorkflow, case_workflow_id
 
+UPDATE_TIMEOUT = timedelta(seconds=60)  # then 503: the step may still complete
 router = APIRouter(prefix="/cases/{case_id}", tags=["case steps"])
 
 Update = Any  # a ClientCaseWorkflow update method (each has its own command type)
@@ -71,7 +73,7 @@ def _add_step(path: str, update: Update, command: type[commands.Command], doc: s
         message = command(actor=principal.actor, **fields)
         session.rollback()  # hold no database connection while the workflow works
         handle = temporal.get_workflow_handle(case_workflow_id(row.case_id))
-        live = await handle.execute_update(update, message)
+        live = await handle.execute_update(update, message, rpc_timeout=UPDATE_TIMEOUT)
         return case_public(session, principal, row, live)
 
     step.__doc__ = doc

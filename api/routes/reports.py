@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -30,6 +31,7 @@ from workflows.quarterly_report import (
     report_workflow_id,
 )
 
+UPDATE_TIMEOUT = timedelta(seconds=60)  # then 503: the step may still complete
 router = APIRouter(prefix="/reports", tags=["reports"])
 
 
@@ -131,10 +133,18 @@ async def start_round(body: RoundCreate, temporal: TemporalDep, settings: Settin
     return {"workflow_id": handle.id, "quarter": quarter.label}
 
 
+def snapshot_for(principal: Principal, snapshot: dict[str, Any]) -> dict[str, Any]:
+    """The ministry reads assistants by id, without their names (as everywhere else)."""
+    if principal.role is not Role.MINISTRY:
+        return snapshot
+    return {**snapshot, "assistants": [{**a, "name": None} for a in snapshot.get("assistants", [])]}
+
+
 @router.get("/{report_id}")
-async def read_report(row: VisibleReport, temporal: TemporalDep) -> ReportDetail:
+async def read_report(row: VisibleReport, principal: PrincipalDep, temporal: TemporalDep) -> ReportDetail:
     """The report, its snapshot (per assistant, per month) and the workflow's live state."""
-    return ReportDetail(**_public(row), snapshot=row.snapshot, live=await live_report(temporal, row.report_id))
+    return ReportDetail(**_public(row), snapshot=snapshot_for(principal, row.snapshot),
+                        live=await live_report(temporal, row.report_id))
 
 
 class ReportEventPublic(BaseModel):
@@ -157,16 +167,17 @@ def report_events(row: VisibleReport, session: SessionDep) -> list[ReportEventPu
 
 
 @router.get("/{report_id}/csv", response_class=Response)
-def report_as_csv(row: VisibleReport) -> Response:
+def report_as_csv(row: VisibleReport, principal: PrincipalDep) -> Response:
     """The report as CSV: one line per assistant and month, then the totals."""
-    return Response(report_csv(row.snapshot, row.status), media_type="text/csv",
+    return Response(report_csv(snapshot_for(principal, row.snapshot), row.status), media_type="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{row.report_id}.csv"'})
 
 
 @router.get("/{report_id}/pdf", response_class=Response)
-def report_as_pdf(row: VisibleReport) -> Response:
+def report_as_pdf(row: VisibleReport, principal: PrincipalDep) -> Response:
     """The report as a PDF for filing: months, hours, compensable hours, rate, amounts, cap used."""
-    return Response(report_pdf(row.snapshot, row.status, row.report_id), media_type="application/pdf",
+    document = report_pdf(snapshot_for(principal, row.snapshot), row.status, row.report_id)
+    return Response(document, media_type="application/pdf",
                     headers={"Content-Disposition": f'attachment; filename="{row.report_id}.pdf"'})
 
 
@@ -196,9 +207,10 @@ def _add_step(path: str, update: Any, command: type[Command], doc: str) -> None:
         _may_act(principal, row)
         message = command(actor=principal.actor, **body.model_dump())  # type: ignore[attr-defined]
         session.rollback()  # hold no database connection while the workflow works
-        live = await temporal.get_workflow_handle(report_workflow_id(row.report_id)).execute_update(update, message)
+        handle = temporal.get_workflow_handle(report_workflow_id(row.report_id))
+        live = await handle.execute_update(update, message, rpc_timeout=UPDATE_TIMEOUT)
         session.refresh(row)
-        return ReportDetail(**_public(row), snapshot=row.snapshot, live=live)
+        return ReportDetail(**_public(row), snapshot=snapshot_for(principal, row.snapshot), live=live)
 
     step.__doc__ = doc
     step.__annotations__["body"] = Body

@@ -22,7 +22,7 @@ from domain.report_state import FROZEN, ReportStatus
 from domain.roles import Role
 from domain.timesheet import TimesheetEntryInput, TimesheetLimits, check_entry, week_bounds
 from famassist.settings import Settings
-from persistence.models import AssistantRecord, CaseRecord, QuarterlyReport, TimesheetEntry
+from persistence.models import AssistantRecord, CaseEvent, CaseRecord, QuarterlyReport, TimesheetEntry
 
 router = APIRouter(prefix="/assistants/{assistant_id}/timesheet", tags=["hours"])
 
@@ -60,6 +60,15 @@ def phase_on(row: AssistantRecord, day: date, settings: Settings) -> AssistantPh
     return phase_calendar(row.training_starts_on, row.pilot_ends_on, pilot_timings(settings)).phase_on(day)
 
 
+def _open_on(session: Session, case: CaseRecord, day: date) -> bool:
+    """A closed case takes service hours up to the day it was closed, not after."""
+    if case.status != "closed":
+        return True
+    closed = session.exec(select(CaseEvent.at).where(CaseEvent.case_id == case.case_id,
+                                                     CaseEvent.action == "closed")).first()
+    return closed is not None and day <= local_date(closed)
+
+
 def _hours(session: Session, assistant_id: str, first: date, last: date) -> Decimal:
     entries = session.exec(select(TimesheetEntry.hours).where(
         TimesheetEntry.assistant_id == assistant_id, TimesheetEntry.worked_on >= first,
@@ -91,7 +100,8 @@ def log_hours(body: TimesheetEntryInput, row: ReadableAssistant, principal: Prin
                   for a in row.amendments]
     flags = check_entry(
         body, today=local_date(now), phase_on_day=phase_on(row, day, settings),
-        case_referred=case is not None and case.assistant_id == row.assistant_id,
+        case_referred=case is not None and case.assistant_id == row.assistant_id
+        and _open_on(session, case, day),
         hours_that_day=_hours(session, row.assistant_id, day, day),
         hours_that_week=_hours(session, row.assistant_id, monday, sunday),
         fte=fte_on(day, amendments),

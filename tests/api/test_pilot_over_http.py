@@ -91,6 +91,9 @@ async def test_cesis_first_round_two_assistants_serve_seven_families(api: Api) -
     ministry = api.auth(Role.MINISTRY, municipality="LV", user="lm-1")
     seen = (await api.http.get(f"/assistants/{first}", headers=ministry)).json()
     assert seen["full_name"] is None and len(seen["clients"]) == 4  # no personal data for the ministry
+    provider = api.auth(Role.TRAINING_PROVIDER, municipality="LV", user="saif-1")
+    trained = (await api.http.get(f"/assistants/{first}", headers=provider)).json()
+    assert trained["clients"] == [] and trained["live"]["clients"] == []  # §1: no client cases
 
     # CAP-2: a lower FTE than the current load is refused with the numbers.
     lowered = await api.http.post(f"/assistants/{first}/fte-amendments", headers=head,

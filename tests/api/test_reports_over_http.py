@@ -148,6 +148,7 @@ async def test_hrs6_the_schedule_starts_a_report_driven_from_draft_to_paid(api: 
 
     csv_text = (await http.get(f"/reports/{report_id}/csv", headers=head)).text
     assert f"{ga},Assistant {ga}" in csv_text and "134.20" in csv_text
+    assert f"Assistant {ga}" not in (await http.get(f"/reports/{report_id}/csv", headers=ministry)).text
     pdf = await http.get(f"/reports/{report_id}/pdf", headers=head)
     assert pdf.headers["content-type"] == "application/pdf"
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.content)).pages)
