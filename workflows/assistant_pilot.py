@@ -9,8 +9,7 @@ for the last place end with exactly one accepted.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import TypeVar
 
@@ -19,10 +18,11 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
+from workflows.entity import EntityWorkflow, trial
+
 with workflow.unsafe.imports_passed_through():
     from domain import pilot_rules as rules
     from domain.calendar import local_date
-    from domain.errors import RuleViolation
     from domain.pilot import EducationLevel, PilotTimings
     from domain.pilot_commands import (
         AmendFte,
@@ -57,12 +57,8 @@ class PilotInput(BaseModel):
     state: AssistantState | None = None
 
 
-def _rejection(violation: RuleViolation) -> ApplicationError:
-    return ApplicationError(violation.message, violation.details, type=violation.rule, non_retryable=True)
-
-
 @workflow.defn(name="AssistantPilot")
-class AssistantPilotWorkflow:
+class AssistantPilotWorkflow(EntityWorkflow):
     @workflow.init
     def __init__(self, input: PilotInput) -> None:
         self._input = input
@@ -94,23 +90,8 @@ class AssistantPilotWorkflow:
         await workflow.wait_condition(workflow.all_handlers_finished)
         return state
 
-    @contextlib.asynccontextmanager
-    async def _turn(self) -> AsyncIterator[None]:
-        """One change at a time, and none before the first one is recorded."""
-        await workflow.wait_condition(lambda: self._ready)
-        async with self._lock:
-            yield
-
     async def _sleep_until_next_timer(self) -> None:
-        wake = rules.next_wake(self._state)
-        self._changed = False
-        if wake is None:
-            await workflow.wait_condition(lambda: self._changed)
-            return
-        delay = wake - workflow.now()
-        if delay > timedelta(0):
-            with contextlib.suppress(TimeoutError):
-                await workflow.wait_condition(lambda: self._changed, timeout=delay, timeout_summary="next phase")
+        await self._sleep_until(rules.next_wake(self._state), "next phase")
 
     async def _record(self, change: PilotChange) -> None:
         state = self._state
@@ -135,13 +116,7 @@ class AssistantPilotWorkflow:
             workflow.logger.warning("could not flag case %s: %s", case_id, exc)
 
     def _trial(self, apply: Callable[[AssistantState, M, datetime], PilotChange | None], command: M) -> None:
-        """Run the step on a copy: a refusal or bad input is answered before anything changes."""
-        try:
-            apply(self._state.model_copy(deep=True), command, workflow.now())
-        except RuleViolation as violation:
-            raise _rejection(violation) from None
-        except (ValueError, ArithmeticError) as error:
-            raise ApplicationError(str(error), type="INVALID-INPUT", non_retryable=True) from None
+        trial(lambda: apply(self._state.model_copy(deep=True), command, workflow.now()))
 
     async def _step(self, apply: Callable[[AssistantState, M, datetime], PilotChange | None],
                     command: M) -> AssistantState:

@@ -10,9 +10,7 @@ a small history.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import TypeVar
 
@@ -20,6 +18,8 @@ from pydantic import BaseModel
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeKey
 from temporalio.exceptions import ActivityError, ApplicationError
+
+from workflows.entity import EntityWorkflow, trial
 
 with workflow.unsafe.imports_passed_through():
     from domain import case_rules as rules
@@ -39,7 +39,6 @@ with workflow.unsafe.imports_passed_through():
         StartService,
     )
     from domain.case_state import CaseChange, CaseState, CaseTimings
-    from domain.errors import RuleViolation
     from domain.pilot_commands import ClientChanged, ReleasePlace, ReservePlace
     from domain.roles import Actor
     from workflows.assistant_pilot import assistant_workflow_id
@@ -75,12 +74,8 @@ class CaseInput(BaseModel):
     state: CaseState | None = None
 
 
-def _rejection(violation: RuleViolation) -> ApplicationError:
-    return ApplicationError(violation.message, violation.details, type=violation.rule, non_retryable=True)
-
-
 @workflow.defn(name="ClientCase")
-class ClientCaseWorkflow:
+class ClientCaseWorkflow(EntityWorkflow):
     @workflow.init
     def __init__(self, input: CaseInput) -> None:
         self._input = input
@@ -88,9 +83,7 @@ class ClientCaseWorkflow:
             case_id=input.case_id, municipality=input.municipality, case_manager_id=input.case_manager_id,
             applied_on=input.applied_on, control_group=input.control_group, timings=input.timings,
         )
-        self._lock = asyncio.Lock()
-        self._changed = False
-        self._ready = input.state is not None  # handlers wait for the first change to be recorded
+        self._init_turns(ready=input.state is not None)  # handlers wait for the first change to be recorded
 
     @workflow.run
     async def run(self, input: CaseInput) -> CaseState:
@@ -115,25 +108,12 @@ class ClientCaseWorkflow:
         await workflow.wait_condition(workflow.all_handlers_finished)
         return state
 
-    @contextlib.asynccontextmanager
-    async def _turn(self) -> AsyncIterator[None]:
-        """One change at a time, and none before the first one is recorded."""
+    async def _wait_until_ready(self) -> None:
         if workflow.patched(AFTER_REGISTRATION):
-            await workflow.wait_condition(lambda: self._ready)
-        async with self._lock:
-            yield
+            await super()._wait_until_ready()
 
     async def _sleep_until_next_timer(self) -> None:
-        wake = timers.next_wake(self._state)
-        self._changed = False
-        if wake is None:
-            await workflow.wait_condition(lambda: self._changed)
-            return
-        delay = wake - workflow.now()
-        if delay <= timedelta(0):
-            return
-        with contextlib.suppress(TimeoutError):
-            await workflow.wait_condition(lambda: self._changed, timeout=delay, timeout_summary="next case timer")
+        await self._sleep_until(timers.next_wake(self._state), "next case timer")
 
     async def _record(self, change: CaseChange) -> None:
         state = self._state
@@ -152,13 +132,7 @@ class ClientCaseWorkflow:
             ])
 
     def _trial(self, apply: Callable[[CaseState, C, datetime], CaseChange | None], command: C) -> None:
-        """Run the step on a copy: a refusal or bad input is answered before anything changes."""
-        try:
-            apply(self._state.model_copy(deep=True), command, workflow.now())
-        except RuleViolation as violation:
-            raise _rejection(violation) from None
-        except (ValueError, ArithmeticError) as error:
-            raise ApplicationError(str(error), type="INVALID-INPUT", non_retryable=True) from None
+        trial(lambda: apply(self._state.model_copy(deep=True), command, workflow.now()))
 
     async def _step(self, apply: Callable[[CaseState, C, datetime], CaseChange], command: C) -> CaseState:
         async with self._turn():

@@ -9,23 +9,22 @@ records the payment. Every step is in the audit trail.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
 from temporalio import workflow
 from temporalio.common import RetryPolicy, WorkflowIDReusePolicy
-from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.workflow import ParentClosePolicy
+
+from workflows.entity import EntityWorkflow, trial
 
 with workflow.unsafe.imports_passed_through():
     from domain import report_rules as rules
     from domain.calendar import days, local_date
     from domain.case_commands import Command
-    from domain.errors import RuleViolation
     from domain.quarters import Quarter
     from domain.report_state import (
         Approve,
@@ -61,12 +60,8 @@ class ReportInput(BaseModel):
     state: ReportState | None = None
 
 
-def _rejection(violation: RuleViolation) -> ApplicationError:
-    return ApplicationError(violation.message, violation.details, type=violation.rule, non_retryable=True)
-
-
 @workflow.defn(name="QuarterlyReport")
-class QuarterlyReportWorkflow:
+class QuarterlyReportWorkflow(EntityWorkflow):
     @workflow.init
     def __init__(self, input: ReportInput) -> None:
         quarter = Quarter(year=input.year, number=input.quarter)
@@ -74,9 +69,7 @@ class QuarterlyReportWorkflow:
             report_id=report_id_of(input.municipality, quarter), municipality=input.municipality,
             year=input.year, quarter=input.quarter, timings=input.timings,
             due_on=quarter.ends_on + days(input.timings.report_due_days))
-        self._lock = asyncio.Lock()
-        self._changed = False
-        self._ready = input.state is not None
+        self._init_turns(ready=input.state is not None)
 
     @workflow.run
     async def run(self, input: ReportInput) -> ReportState:
@@ -101,22 +94,8 @@ class QuarterlyReportWorkflow:
         await workflow.wait_condition(workflow.all_handlers_finished)
         return state
 
-    @contextlib.asynccontextmanager
-    async def _turn(self) -> AsyncIterator[None]:
-        await workflow.wait_condition(lambda: self._ready)
-        async with self._lock:
-            yield
-
     async def _sleep_until_next_timer(self) -> None:
-        wake = rules.next_wake(self._state)
-        self._changed = False
-        if wake is None:
-            await workflow.wait_condition(lambda: self._changed)
-            return
-        delay = wake - workflow.now()
-        if delay > timedelta(0):
-            with contextlib.suppress(TimeoutError):
-                await workflow.wait_condition(lambda: self._changed, timeout=delay, timeout_summary="report due")
+        await self._sleep_until(rules.next_wake(self._state), "report due")
 
     async def _build(self, *, freeze: bool) -> SnapshotSummary:
         state = self._state
@@ -134,10 +113,7 @@ class QuarterlyReportWorkflow:
         self._changed = True
 
     def _trial(self, check: Callable[[ReportState, C], None], command: C) -> None:
-        try:
-            check(self._state.model_copy(deep=True), command)
-        except RuleViolation as violation:
-            raise _rejection(violation) from None
+        trial(lambda: check(self._state.model_copy(deep=True), command))
 
     async def _step(self, check: Callable[[ReportState, C], None], command: C,
                     apply: Callable[[], Any]) -> ReportState:
