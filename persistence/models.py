@@ -6,6 +6,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlalchemy import true as sa_true
 from sqlmodel import Field, SQLModel
 
 from persistence.types import UTCDateTime
@@ -38,6 +39,10 @@ class CaseRecord(SQLModel, table=True):
     closure_reason: str | None = Field(default=None, max_length=40)
     follow_up_done: bool = False
     version: int = 0  # the last audit sequence projected
+    # False from the moment the row is written until the case's workflow is known to run: such a row
+    # is unfinished (never listed) and is completed by a retry with the same key or by the repair.
+    workflow_started: bool = Field(default=True, index=True, sa_column_kwargs={"server_default": sa_true()})
+    registered_by_role: str | None = Field(default=None, max_length=20)
     created_at: datetime = _utc(nullable=False)
     updated_at: datetime = _utc(nullable=False)
 
@@ -198,6 +203,7 @@ class TimesheetEntry(SQLModel, table=True):
     """HRS-1: one line of an assistant's timesheet."""
 
     __tablename__ = "timesheet_entry"
+    __table_args__ = (UniqueConstraint("request_key", name="uq_timesheet_entry_request_key"),)
 
     id: int | None = Field(default=None, primary_key=True)
     assistant_id: str = Field(index=True, foreign_key="assistant_record.assistant_id", max_length=100)
@@ -210,6 +216,8 @@ class TimesheetEntry(SQLModel, table=True):
     flags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     recorded_by: str = Field(max_length=100)
     recorded_at: datetime = _utc(nullable=False)
+    # The Idempotency-Key's digest: a retry of the same request finds this entry, never writes a second.
+    request_key: str | None = Field(default=None, max_length=64)
 
 
 class QuarterlyReport(SQLModel, table=True):
@@ -252,3 +260,26 @@ class ReportEvent(SQLModel, table=True):
     action: str = Field(max_length=60)
     reason: str | None = None
     details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+# --- retrying safely (Idempotency-Key) -------------------------------------------------
+
+class IdempotencyRecord(SQLModel, table=True):
+    """The first answer to a write sent with an ``Idempotency-Key``, replayed to its retries.
+
+    Keyed by the caller (role, municipality, user) and the key: two callers never share a key.
+    ``request_hash`` covers the method, the path and the body, so a key reused for another
+    request is refused (422) instead of answering with something else's result.
+    """
+
+    __tablename__ = "idempotency_record"
+
+    caller: str = Field(primary_key=True, max_length=200)
+    key: str = Field(primary_key=True, max_length=255)
+    request_hash: str = Field(max_length=64)
+    method: str = Field(max_length=10)
+    path: str = Field(max_length=500)
+    status_code: int
+    content_type: str | None = Field(default=None, max_length=100)
+    body: bytes
+    created_at: datetime = _utc(nullable=False, index=True)
