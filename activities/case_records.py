@@ -58,5 +58,6 @@ class CaseActivities:
             actor_role=change.actor.role.value, action=change.action, reason=change.reason,
             details=change.details,
         ))
+        row.workflow_started = True  # its workflow runs: the opening is complete, whatever the API saw
         apply_projection(session, row, record.projection, change.seq, change.at)
         write_reminders(session, record.municipality, change.raised, change.resolved, case_id=record.case_id)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from urllib.parse import unquote
 
 import structlog
@@ -15,6 +18,8 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from api.errors import install_error_handlers
+from api.housekeeping import keep_house
+from api.idempotency import IdempotencyMiddleware
 from api.routes import (
     assistant_steps,
     assistants,
@@ -29,6 +34,7 @@ from api.routes import (
 from famassist.logs import configure_logging
 from famassist.settings import Settings, get_settings
 from persistence.db import make_engine, session_factory
+from persistence.idempotency import IdempotencyStore
 
 log = structlog.get_logger("api")
 
@@ -45,7 +51,14 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
             settings.temporal_address, namespace=settings.temporal_namespace,
             data_converter=pydantic_data_converter, lazy=True,
         )
+        app.state.idempotency = IdempotencyStore(app.state.sessions,
+                                                 timedelta(hours=settings.idempotency_window_hours))
+        housekeeping = asyncio.create_task(keep_house(app.state.sessions, app.state.temporal, app.state.idempotency,
+                                                      settings))
         yield
+        housekeeping.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await housekeeping
         engine.dispose()
 
     app = FastAPI(
@@ -56,6 +69,7 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    app.add_middleware(IdempotencyMiddleware)
     for module in (health, cases, case_steps, reminders, municipalities, assistants, assistant_steps, timesheets,
                    reports):
         app.include_router(module.router)

@@ -9,9 +9,10 @@ from typing import Annotated, Any
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import ValidationError
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from domain.roles import CASE_MANAGERS, Actor, Role
+from famassist.settings import Settings
 from famassist.tokens import TokenError, decode_token
 from persistence.models import AssistantRecord, CaseRecord, ReminderRecord
 
@@ -34,21 +35,29 @@ def _unauthorized(detail: str) -> HTTPException:
     return HTTPException(status.HTTP_401_UNAUTHORIZED, detail, headers={"WWW-Authenticate": "Bearer"})
 
 
-def get_principal(request: Request,
-                  credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> Principal:
-    if credentials is None:
-        raise _unauthorized("a bearer token is required")
+def principal_from_token(settings: Settings, token: str) -> Principal:
+    """The caller a bearer token names; ``ValueError`` (with the reason) when it is not accepted."""
     try:
-        claims = decode_token(request.app.state.settings, credentials.credentials)
+        claims = decode_token(settings, token)
         actor = Actor(user_id=str(claims["sub"]), role=Role(str(claims["role"])))
         municipality = str(claims["municipality"])
         if not MUNICIPALITY_CODE.fullmatch(municipality):
             raise ValueError("the municipality claim is not a municipality code")
     except (TokenError, KeyError, ValueError, ValidationError) as exc:
-        raise _unauthorized(f"the token is not accepted: {exc}") from None
+        raise ValueError(str(exc)) from None
     if actor.role is Role.SYSTEM:
-        raise _unauthorized("the token is not accepted: unknown role")
+        raise ValueError("unknown role")
     return Principal(user_id=actor.user_id, role=actor.role, municipality=municipality)
+
+
+def get_principal(request: Request,
+                  credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> Principal:
+    if credentials is None:
+        raise _unauthorized("a bearer token is required")
+    try:
+        return principal_from_token(request.app.state.settings, credentials.credentials)
+    except ValueError as exc:
+        raise _unauthorized(f"the token is not accepted: {exc}") from None
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
@@ -80,7 +89,8 @@ def _forbidden(principal: Principal, what: str) -> HTTPException:
 
 
 def scoped_cases(query: Any, principal: Principal) -> Any:
-    """The list form of :func:`may_see_case`: the same rule as a WHERE clause."""
+    """The list form of :func:`may_see_case`: the same rule as a WHERE clause (complete cases only)."""
+    query = query.where(col(CaseRecord.workflow_started).is_(True))
     if principal.role in CASE_MANAGERS:
         return query.where(CaseRecord.municipality == principal.municipality)
     if principal.role is Role.ASSISTANT:
@@ -139,7 +149,8 @@ def require_own_municipality(principal: Principal, municipality: str) -> None:
 
 
 def visible_case(session: Session, principal: Principal, case_id: str) -> CaseRecord:
+    """The case, if it is complete (its workflow runs) and the caller may see it."""
     row = session.get(CaseRecord, case_id)
-    if row is None or not may_see_case(principal, row):
+    if row is None or not row.workflow_started or not may_see_case(principal, row):
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such case")
     return row

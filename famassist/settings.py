@@ -30,6 +30,11 @@ class Settings(BaseSettings):
     log_format: str = Field(default="console", pattern="^(console|json)$")
     log_level: str = "INFO"
 
+    # --- retrying safely (Idempotency-Key) ----------------------------------
+    idempotency_window_hours: int = Field(default=24, ge=1, le=24 * 365)  # a key answers alike this long
+    unfinished_case_grace_seconds: int = Field(default=600, ge=0)  # then an opening that never started is repaired
+    case_repair_interval_seconds: int = Field(default=60, ge=1)  # how often the API looks for such openings
+
     # --- tokens -------------------------------------------------------------
     # The development signing key (HS256). Unset in production, where tokens
     # come from the identity provider and are checked with jwt_public_key.

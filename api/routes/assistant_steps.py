@@ -14,6 +14,7 @@ from sqlmodel import Session
 
 from api.auth import Principal, PrincipalDep, require_own_municipality
 from api.deps import ReadableAssistant, SessionDep, TemporalDep
+from api.idempotency import RequestKeyDep
 from api.pilot_schemas import AssistantPublic
 from api.routes.assistants import assistant_public
 from api.steps import body_model, summary_of
@@ -54,13 +55,14 @@ def _add_step(path: str, update: Any, command: type[Command], doc: str, exclude:
     Body = body_model(command, exclude)
 
     async def step(body: Body, row: ReadableAssistant, principal: PrincipalDep,  # type: ignore[valid-type]
-                   session: SessionDep, temporal: TemporalDep) -> AssistantPublic:
+                   session: SessionDep, temporal: TemporalDep, request_key: RequestKeyDep) -> AssistantPublic:
         _may_act(principal, row)
         extra = preconditions(session, row) if "preconditions" in exclude else {}
         message = command(actor=principal.actor, **body.model_dump(), **extra)  # type: ignore[attr-defined]
         session.rollback()  # hold no database connection while the workflow works
         live = await temporal.get_workflow_handle(assistant_workflow_id(row.assistant_id)).execute_update(
-            update, message, rpc_timeout=UPDATE_TIMEOUT)
+            update, message, rpc_timeout=UPDATE_TIMEOUT,
+            id=request_key.update_id() if request_key else None)
         return assistant_public(session, principal, row, live)
 
     step.__doc__ = doc

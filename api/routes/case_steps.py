@@ -18,6 +18,7 @@ from sqlmodel import Session
 from api.auth import PrincipalDep
 from api.case_views import case_public
 from api.deps import SessionDep, TemporalDep, WritableCase
+from api.idempotency import RequestKeyDep
 from api.schemas import CasePublic
 from api.steps import body_model, summary_of
 from domain import case_commands as commands
@@ -66,14 +67,15 @@ def _add_step(path: str, update: Update, command: type[commands.Command], doc: s
     Body = body_model(command)
 
     async def step(body: Body, row: WritableCase, principal: PrincipalDep,  # type: ignore[valid-type]
-                   session: SessionDep, temporal: TemporalDep) -> CasePublic:
+                   session: SessionDep, temporal: TemporalDep, request_key: RequestKeyDep) -> CasePublic:
         fields = body.model_dump()  # type: ignore[attr-defined]
         if command is commands.Refer:
             _assistant_of_the_municipality(session, row, fields["assistant_id"])
         message = command(actor=principal.actor, **fields)
         session.rollback()  # hold no database connection while the workflow works
         handle = temporal.get_workflow_handle(case_workflow_id(row.case_id))
-        live = await handle.execute_update(update, message, rpc_timeout=UPDATE_TIMEOUT)
+        live = await handle.execute_update(update, message, rpc_timeout=UPDATE_TIMEOUT,
+            id=request_key.update_id() if request_key else None)
         return case_public(session, principal, row, live)
 
     step.__doc__ = doc

@@ -9,18 +9,19 @@ from typing import Annotated
 import structlog
 from fastapi import APIRouter, HTTPException, Query, status
 from sqlmodel import col, select
-from temporalio.common import SearchAttributePair, TypedSearchAttributes
 
 from api.auth import PrincipalDep, require_roles, scoped_cases
+from api.case_opening import mark_started, start_case_workflow, write_application
 from api.case_views import case_public, live_state
 from api.deps import ReadableCase, SessionDep, SettingsDep, TemporalDep
+from api.idempotency import RequestKeyDep
 from api.redaction import event_for_ministry
 from api.schemas import CaseCreate, CaseEventPublic, CaseFile, CasePublic, CaseRecordPublic, ReminderPublic
 from domain.calendar import local_date
 from domain.case_state import CaseTimings
 from domain.roles import Role
 from persistence.models import CaseClient, CaseEvent, CaseRecord, ReminderRecord
-from workflows.client_case import MUNICIPALITY, CaseInput, ClientCaseWorkflow, case_workflow_id
+from workflows.client_case import CaseInput
 
 router = APIRouter(prefix="/cases", tags=["cases"])
 log = structlog.get_logger(__name__)
@@ -30,40 +31,32 @@ Managers = require_roles(Role.SOCIAL_WORKER, Role.SERVICE_HEAD)
 
 @router.post("", status_code=status.HTTP_201_CREATED, dependencies=[Managers])
 async def open_case(body: CaseCreate, principal: PrincipalDep, session: SessionDep, temporal: TemporalDep,
-                    settings: SettingsDep) -> CasePublic:
+                    settings: SettingsDep, request_key: RequestKeyDep) -> CasePublic:
     """Register a client's application (§5.1) and start the case's workflow.
 
     The personal data is stored in the database only; the workflow carries the case id.
+    All or nothing: with an `Idempotency-Key`, a retry of an opening that was cut off
+    (a lost connection, a crash, a 503) finds the same case and completes it.
     """
     now = datetime.now(UTC)
-    case_id = str(uuid.uuid4())
+    case_id = request_key.case_id() if request_key else str(uuid.uuid4())
     applied_on = body.applied_on or local_date(now)
     if applied_on > local_date(now):
         raise HTTPException(422, [{"loc": ["body", "applied_on"], "msg": "the application date is in the future"}])
     manager = body.case_manager_id or principal.user_id
-    row = CaseRecord(case_id=case_id, municipality=principal.municipality, status="registered",
-                     case_manager_id=manager, applied_on=applied_on, control_group=body.control_group,
-                     created_at=now, updated_at=now)
-    session.add(row)
-    session.flush()
-    session.add(CaseClient(case_id=case_id, full_name=body.full_name, personal_code=body.personal_code,
-                           birth_date=body.birth_date, address=body.address, consent_given=body.consent))
-    session.commit()
+    row = write_application(session, CaseRecord(
+        case_id=case_id, municipality=principal.municipality, status="registered", case_manager_id=manager,
+        applied_on=applied_on, control_group=body.control_group, registered_by_role=principal.role.value,
+        created_at=now, updated_at=now), CaseClient(
+        case_id=case_id, full_name=body.full_name, personal_code=body.personal_code, birth_date=body.birth_date,
+        address=body.address, consent_given=body.consent))
     timings = CaseTimings.model_validate(settings.model_dump(include=set(CaseTimings.model_fields)))
-    try:
-        await temporal.start_workflow(
-            ClientCaseWorkflow.run,
-            CaseInput(case_id=case_id, municipality=principal.municipality, case_manager_id=manager,
-                      applied_on=applied_on, registered_by=principal.actor, control_group=body.control_group,
-                      timings=timings),
-            id=case_workflow_id(case_id), task_queue=settings.task_queue,
-            search_attributes=TypedSearchAttributes([SearchAttributePair(MUNICIPALITY, principal.municipality)]),
-        )
-    except Exception:
-        session.delete(session.get(CaseClient, case_id))
-        session.delete(row)
-        session.commit()
-        raise
+    case_input = CaseInput(case_id=case_id, municipality=row.municipality, case_manager_id=row.case_manager_id,
+                           applied_on=row.applied_on, registered_by=principal.actor, control_group=row.control_group,
+                           timings=timings)
+    session.rollback()  # hold no database connection while Temporal works
+    await start_case_workflow(temporal, row, case_input, settings.task_queue)
+    mark_started(session, case_id)
     log.info("case opened", case_id=case_id, municipality=principal.municipality)
     return case_public(session, principal, row, await live_state(temporal, case_id))
 

@@ -15,6 +15,7 @@ from temporalio.service import RPCError
 
 from api.auth import Principal, PrincipalDep, require_own_municipality, require_roles
 from api.deps import SessionDep, SettingsDep, TemporalDep
+from api.idempotency import RequestKeyDep
 from api.report_documents import report_csv, report_pdf
 from api.steps import body_model, summary_of
 from domain import report_state as messages
@@ -203,12 +204,13 @@ def _add_step(path: str, update: Any, command: type[Command], doc: str) -> None:
     Body = body_model(command)
 
     async def step(body: Body, row: VisibleReport, principal: PrincipalDep,  # type: ignore[valid-type]
-                   session: SessionDep, temporal: TemporalDep) -> ReportDetail:
+                   session: SessionDep, temporal: TemporalDep, request_key: RequestKeyDep) -> ReportDetail:
         _may_act(principal, row)
         message = command(actor=principal.actor, **body.model_dump())  # type: ignore[attr-defined]
         session.rollback()  # hold no database connection while the workflow works
         handle = temporal.get_workflow_handle(report_workflow_id(row.report_id))
-        live = await handle.execute_update(update, message, rpc_timeout=UPDATE_TIMEOUT)
+        live = await handle.execute_update(update, message, rpc_timeout=UPDATE_TIMEOUT,
+            id=request_key.update_id() if request_key else None)
         session.refresh(row)
         return ReportDetail(**_public(row), snapshot=snapshot_for(principal, row.snapshot), live=live)
 

@@ -8,10 +8,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, status
 from pydantic import BaseModel, ConfigDict
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from api.auth import Principal, PrincipalDep, require_own_municipality
 from api.deps import ReadableAssistant, SessionDep, SettingsDep
+from api.idempotency import RequestKey, RequestKeyDep
 from api.routes.assistants import pilot_timings
 from domain.calendar import local_date
 from domain.errors import RuleViolation
@@ -78,7 +80,7 @@ def _hours(session: Session, assistant_id: str, first: date, last: date) -> Deci
 
 @router.post("", status_code=status.HTTP_201_CREATED)
 def log_hours(body: TimesheetEntryInput, row: ReadableAssistant, principal: PrincipalDep, session: SessionDep,
-              settings: SettingsDep) -> TimesheetEntryPublic:
+              settings: SettingsDep, request_key: RequestKeyDep) -> TimesheetEntryPublic:
     """Log one entry: date, hours in quarter-hour steps, kind (`service` with a case, `training`, `other`).
 
     Refused (409 with the rule): over 8 h a day or 40 h an ISO week (HRS-2), service hours outside
@@ -86,6 +88,8 @@ def log_hours(body: TimesheetEntryInput, row: ReadableAssistant, principal: Prin
     date, a quarter whose report is submitted (HRS-7). Over 40 × FTE a week is accepted and flagged.
     """
     _may_log(principal, row)
+    if (logged := _logged_before(session, request_key)) is not None:
+        return logged
     now = datetime.now(UTC)
     day = body.worked_on
     # One entry at a time per assistant: the day and week limits hold under concurrency.
@@ -110,10 +114,25 @@ def log_hours(body: TimesheetEntryInput, row: ReadableAssistant, principal: Prin
                                max_hours_per_week=settings.max_hours_per_week))
     entry = TimesheetEntry(assistant_id=row.assistant_id, municipality=row.municipality, worked_on=day,
                            hours=str(body.hours), kind=body.kind.value, case_id=body.case_id, note=body.note,
-                           flags=flags, recorded_by=principal.user_id, recorded_at=now)
+                           flags=flags, recorded_by=principal.user_id, recorded_at=now,
+                           request_key=request_key.digest if request_key else None)
     session.add(entry)
-    session.commit()
+    try:
+        session.commit()
+    except IntegrityError:  # the same request, retried concurrently, was written first
+        session.rollback()
+        if (logged := _logged_before(session, request_key)) is not None:
+            return logged
+        raise
     return TimesheetEntryPublic.model_validate(entry)
+
+
+def _logged_before(session: Session, request_key: RequestKey | None) -> TimesheetEntryPublic | None:
+    """The entry this request wrote before (a retry with the same Idempotency-Key), if any."""
+    if request_key is None:
+        return None
+    entry = session.exec(select(TimesheetEntry).where(TimesheetEntry.request_key == request_key.digest)).first()
+    return TimesheetEntryPublic.model_validate(entry) if entry is not None else None
 
 
 @router.delete("/{entry_id}", status_code=status.HTTP_204_NO_CONTENT)

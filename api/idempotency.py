@@ -1,0 +1,187 @@
+"""Retrying safely: every write (POST, PUT, PATCH, DELETE) honours an ``Idempotency-Key`` header.
+
+The first request with a key runs; its answer (anything below 500) is kept for the
+settable window (default 24 h) and every retry of the same request by the same caller
+gets exactly that answer back, with ``Idempotent-Replayed: true``, writing nothing.
+The same key with another request (method, path, query or body) is refused with 422.
+Retries racing each other in one process wait for the first; across processes the
+routes themselves make the write happen once, from the same key:
+
+* a workflow step uses :meth:`RequestKey.update_id` as its Temporal Update id, so a
+  retry after a crash attaches to the Update that ran instead of running it again;
+* opening a case derives the case id from the key (:meth:`RequestKey.case_id`);
+* a timesheet entry stores :attr:`RequestKey.digest` under a unique constraint.
+
+An answer of 500 or more is never kept: the caller retries with the same key, and
+the step runs, or finds what ran.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import re
+import uuid
+import weakref
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Annotated
+
+import anyio
+from fastapi import Depends, Request
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.auth import principal_from_token
+from persistence.idempotency import IdempotencyStore, StoredAnswer
+
+HEADER = "Idempotency-Key"
+WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+KEY_FORMAT = re.compile(r"[\x21-\x7e]{1,255}")  # visible ASCII, e.g. a UUID
+REPLAYED = "Idempotent-Replayed"
+_CASE_IDS = uuid.UUID("5d1c4f0e-2f7a-4e43-9a57-0f1d9c6b2a11")  # namespace of case ids derived from keys
+
+
+@dataclass(frozen=True)
+class RequestKey:
+    """The caller's key, as the routes use it to make their write happen once."""
+
+    caller: str
+    key: str
+
+    @property
+    def digest(self) -> str:
+        return hashlib.sha256(f"{self.caller}\n{self.key}".encode()).hexdigest()
+
+    def update_id(self) -> str:
+        """The Temporal Update id of the step this request runs."""
+        return f"request-{self.digest}"
+
+    def case_id(self) -> str:
+        """The id of the case this request opens: the same for every retry."""
+        return str(uuid.uuid5(_CASE_IDS, self.digest))
+
+
+def request_key(request: Request) -> RequestKey | None:
+    key: RequestKey | None = getattr(request.state, "request_key", None)
+    return key
+
+
+RequestKeyDep = Annotated[RequestKey | None, Depends(request_key)]
+
+
+def _refusal(message: str) -> Message:
+    body = {"detail": [{"loc": ["header", HEADER], "msg": message, "type": "value_error"}]}
+    return {"type": "http.response.body", "body": json.dumps(body).encode()}
+
+
+class IdempotencyMiddleware:
+    """ASGI middleware: keeps first answers and replays them (see the module's docstring)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self._running: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = weakref.WeakValueDictionary()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in WRITES:
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        key = headers.get(HEADER)
+        if key is None:
+            await self.app(scope, receive, send)
+            return
+        if not KEY_FORMAT.fullmatch(key):
+            await _answer(send, 422, "application/json",
+                          _refusal("1 to 255 visible ASCII characters, e.g. a UUID")["body"])
+            return
+        state = scope["app"].state
+        caller = _caller(state.settings, headers.get("authorization", ""))
+        if caller is None:  # the route answers 401; nothing to keep
+            await self.app(scope, receive, send)
+            return
+        body = await _read_body(receive)
+        request_hash = hashlib.sha256(b"\n".join(
+            [scope["method"].encode(), scope["path"].encode(), scope.get("query_string", b""), body])).hexdigest()
+        lock = self._running.setdefault((caller, key), asyncio.Lock())
+        async with lock:
+            await self._once(scope, receive, send, state.idempotency, RequestKey(caller, key), request_hash, body)
+
+    async def _once(self, scope: Scope, receive: Receive, send: Send, store: IdempotencyStore,
+                    request: RequestKey, request_hash: str, body: bytes) -> None:
+        now = datetime.now(UTC)
+        stored = await anyio.to_thread.run_sync(store.find, request.caller, request.key, now)
+        if stored is not None:
+            if stored.request_hash != request_hash:
+                await _answer(send, 422, "application/json", _refusal(
+                    "this key was used for another request; use a new key for a new request")["body"])
+            else:
+                await _answer(send, stored.status_code, stored.content_type, stored.body, replayed=True)
+            return
+        scope.setdefault("state", {})["request_key"] = request
+        messages: list[Message] = []
+        await self.app(scope, _replaying(body, receive), _capturing(messages))
+        start = messages[0]
+        content = b"".join(m.get("body", b"") for m in messages[1:])
+        if start["status"] < 500:
+            answer = StoredAnswer(request_hash, start["status"], Headers(raw=start["headers"]).get("content-type"),
+                                  content)
+            await anyio.to_thread.run_sync(lambda: store.keep(request.caller, request.key, answer,
+                                                              method=scope["method"], path=scope["path"], now=now))
+        for message in messages:
+            await send(message)
+
+
+def _caller(settings: object, authorization: str) -> str | None:
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        return None
+    try:
+        principal = principal_from_token(settings, token.strip())  # type: ignore[arg-type]
+    except ValueError:
+        return None
+    return f"{principal.role.value}:{principal.municipality}:{principal.user_id}"
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def _replaying(body: bytes, receive: Receive) -> Receive:
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
+def _capturing(messages: list[Message]) -> Send:
+    async def capture(message: Message) -> None:
+        messages.append(message)
+
+    return capture
+
+
+async def _answer(send: Send, status: int, content_type: str | None, body: bytes, *, replayed: bool = False) -> None:
+    headers = MutableHeaders()
+    if content_type:
+        headers["content-type"] = content_type
+    headers["content-length"] = str(len(body))
+    if replayed:
+        headers[REPLAYED] = "true"
+    await send({"type": "http.response.start", "status": status, "headers": headers.raw})
+    await send({"type": "http.response.body", "body": body})
