@@ -119,14 +119,15 @@ async def test_every_write_sent_twice_with_one_key_is_written_once(api: Api) -> 
     assessment = {"assessment": {
         "target_group": "family_with_children", "child_safety_risk": "low", "skill_areas": ["housing"],
         "methods": ["ecomap"], "service_needed": True, "opinion": "Needed.", "client_motivated": True}}
-    for template, body in [
+    steps: list[tuple[str, dict[str, Any]]] = [
         ("/cases/{c}/assessment", assessment),
         ("/cases/{c}/decision", {"decision": "granted", "reasons": "ok"}),
         ("/cases/{c}/referral", {"assistant_id": ga, "primary_information": "F", "plan": {
             "goals": ["g"], "expected_results": ["r"], "responsible": "sw",
             "tasks": [{"description": "t", "due_on": str(day), "responsible": "assistant"}]}}),
         ("/cases/{c}/service-start", {"starts_on": str(add_months(day, -6) - timedelta(days=10))}),
-    ]:
+    ]
+    for template, body in steps:
         answer = await walk.twice("POST", template, sw, body, c=case_id)
         assert answer.status_code == 200, (template, answer.text)
 
