@@ -1,0 +1,86 @@
+"""Opening a case is all or nothing (§5.1): an opening cut off half-way is completed or removed."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from structlog.testing import capture_logs
+from temporalio.service import RPCError
+
+from api.case_opening import repair_unfinished_openings, start_case_workflow, write_application
+from api.idempotency import RequestKey
+from domain.calendar import local_date
+from domain.roles import Actor, Role
+from persistence.db import make_engine, session_factory
+from persistence.models import CaseClient, CaseRecord
+from tests.api.conftest import Api
+from tests.factories import PERSONAL_CODE
+from workflows.client_case import CaseInput, case_workflow_id
+
+CALLER = "social_worker:CESIS:sw-cesis-1"
+BODY = {"full_name": "Anna", "personal_code": PERSONAL_CODE, "consent": True}
+
+
+def _unfinished_row(api: Api, case_id: str) -> CaseRecord:
+    """What a crash between the database's commit and the workflow's start leaves."""
+    now = datetime.now(UTC)
+    sessions = session_factory(make_engine(api.settings.database_url))
+    with sessions() as session:
+        return write_application(session, CaseRecord(
+            case_id=case_id, municipality="CESIS", status="registered", case_manager_id="sw-cesis-1",
+            applied_on=local_date(now), created_at=now, updated_at=now), CaseClient(
+            case_id=case_id, full_name="Anna", personal_code=PERSONAL_CODE, consent_given=True))
+
+
+async def test_an_opening_cut_off_before_its_workflow_is_unseen_and_a_retry_with_its_key_completes_it(
+        api: Api) -> None:
+    sw, key = api.auth(Role.SOCIAL_WORKER), str(uuid.uuid4())
+    case_id = RequestKey(CALLER, key).case_id()
+    _unfinished_row(api, case_id)
+    assert (await api.http.get("/cases", headers=sw)).json() == []  # an unfinished opening is no case
+    assert (await api.http.get(f"/cases/{case_id}", headers=sw)).status_code == 404
+
+    retried = await api.http.post("/cases", headers={**sw, "Idempotency-Key": key}, json=BODY)
+    assert retried.status_code == 201, retried.text
+    assert retried.json()["case"]["case_id"] == case_id and retried.json()["client"]["personal_code"] == PERSONAL_CODE
+    assert [c["case_id"] for c in (await api.http.get("/cases", headers=sw)).json()] == [case_id]
+    described = await api.temporal.client.get_workflow_handle(case_workflow_id(case_id)).describe()
+    assert described.status is not None
+
+
+async def test_the_repair_removes_an_opening_whose_workflow_never_started_and_completes_one_that_runs(
+        api: Api) -> None:
+    never = str(uuid.uuid4())
+    _unfinished_row(api, never)
+    runs = str(uuid.uuid4())
+    row = _unfinished_row(api, runs)
+    # Its workflow started on a queue no worker polls, so nothing has marked the row complete yet.
+    await start_case_workflow(api.temporal.client, row, CaseInput(
+        case_id=runs, municipality="CESIS", case_manager_id="sw-cesis-1", applied_on=row.applied_on,
+        registered_by=Actor(user_id="sw-cesis-1", role=Role.SOCIAL_WORKER)), task_queue=f"idle-{uuid.uuid4()}")
+    sessions = session_factory(make_engine(api.settings.database_url))
+
+    now = datetime.now(UTC)
+    young = await repair_unfinished_openings(sessions, api.temporal.client, older_than=timedelta(minutes=10),
+                                             now=now)
+    assert young.completed == [] and young.removed == []  # within the grace period: a request may be running
+
+    with capture_logs() as logs:
+        report = await repair_unfinished_openings(sessions, api.temporal.client, older_than=timedelta(0),
+                                                  now=now + timedelta(seconds=1))
+    assert report.removed == [never] and report.completed == [runs]
+    events = {(entry["event"], entry["case_id"]) for entry in logs}
+    assert ("unfinished case opening removed: its workflow never started", never) in events
+    assert ("unfinished case opening completed: its workflow runs", runs) in events
+    assert all(PERSONAL_CODE not in str(entry) for entry in logs)  # CASE-6
+    with sessions() as session:
+        assert session.get(CaseRecord, never) is None and session.get(CaseClient, never) is None
+        completed = session.get(CaseRecord, runs)
+        assert completed is not None and completed.workflow_started
+    sw = api.auth(Role.SOCIAL_WORKER)
+    assert [c["case_id"] for c in (await api.http.get("/cases", headers=sw)).json()] == [runs]
+    try:
+        await api.temporal.client.get_workflow_handle(case_workflow_id(runs)).terminate("test over")
+    except RPCError:
+        pass
