@@ -7,6 +7,7 @@ with SIGKILL at any moment: no handler runs, no transaction is finished.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import uuid
 from collections.abc import AsyncIterator
@@ -56,7 +57,7 @@ async def test_a_kill_9_of_the_api_while_post_cases_waits_for_temporal_then_a_re
     with socket.socket() as hole:
         hole.bind(("127.0.0.1", 0))
         hole.listen(64)
-        with api_process(api.settings, "127.0.0.1:%d" % hole.getsockname()[1], tmp_path) as (process, url):
+        with api_process(api.settings, f"127.0.0.1:{hole.getsockname()[1]}", tmp_path) as (process, url):
             async with httpx.AsyncClient(base_url=url, timeout=60) as client:
                 sending = asyncio.create_task(client.post("/cases", json=BODY,
                                                           headers={**sw, "Idempotency-Key": key}))
@@ -95,10 +96,8 @@ async def test_kill_9_of_the_api_at_any_moment_of_post_cases_then_retries_give_o
                                                           headers={**sw, "Idempotency-Key": key}))
                 await asyncio.sleep(moment)
                 process.kill()
-                try:
+                with contextlib.suppress(httpx.HTTPError):
                     await sending
-                except httpx.HTTPError:
-                    pass
     with api_process(api.settings, address, tmp_path) as (_, url):
         async with httpx.AsyncClient(base_url=url, timeout=60) as client:
             for key in keys:
