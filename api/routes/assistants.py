@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -9,7 +10,9 @@ import structlog
 from fastapi import APIRouter, Query, status
 from sqlmodel import Session, col, func, select
 from temporalio.client import Client
-from temporalio.service import RPCError
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
 
 from api.auth import Principal, PrincipalDep, require_roles, scoped_assistants
 from api.deps import ReadableAssistant, SessionDep, SettingsDep, TemporalDep
@@ -65,6 +68,17 @@ def assistant_public(session: Session, principal: Principal, row: AssistantRecor
                            clients=sorted(clients) if sees_clients else [], live=live, warnings=warnings or [])
 
 
+async def _pilot_started(temporal: Client, row: AssistantRecord) -> bool:
+    """Whether the assistant's pilot workflow exists (it may have ended): a nomination is complete."""
+    try:
+        await temporal.get_workflow_handle(assistant_workflow_id(row.assistant_id)).describe()
+    except RPCError as exc:
+        if exc.status is RPCStatusCode.NOT_FOUND:
+            return False
+        raise
+    return True
+
+
 def mun3_warnings(session: Session, settings: Settings, municipality: Municipality) -> list[Warning]:
     """MUN-3 (advisory): municipalities above 20,000 inhabitants nominate at least two."""
     nominated = session.exec(select(func.count()).select_from(AssistantRecord)
@@ -86,30 +100,31 @@ async def nominate(body: Nomination, principal: PrincipalDep, session: SessionDe
     municipality = session.get(Municipality, principal.municipality)
     if municipality is None:
         raise RuleViolation("MUN-1", "the municipality is not recorded for the pilot; the ministry records it")
-    if session.get(AssistantRecord, body.assistant_id) is not None:
+    row = session.get(AssistantRecord, body.assistant_id)
+    if row is not None and (row.municipality != municipality.code or await _pilot_started(temporal, row)):
         raise RuleViolation("PILOT-STATE", "this assistant has been nominated already")
-    now = datetime.now(UTC)
-    row = AssistantRecord(assistant_id=body.assistant_id, municipality=municipality.code,
-                          phase=AssistantPhase.NOMINATED.value, education_level=body.education_level.value,
-                          nominated_on=local_date(now), created_at=now, updated_at=now)
-    session.add(row)
-    session.flush()
-    session.add(AssistantPerson(assistant_id=body.assistant_id, full_name=body.full_name,
-                                cv_received=body.cv_received,
-                                motivation_letter_received=body.motivation_letter_received))
-    session.commit()
-    try:
+    if row is None:
+        now = datetime.now(UTC)
+        row = AssistantRecord(assistant_id=body.assistant_id, municipality=municipality.code,
+                              phase=AssistantPhase.NOMINATED.value, education_level=body.education_level.value,
+                              nominated_on=local_date(now), created_at=now, updated_at=now)
+        session.add(row)
+        session.flush()
+        session.add(AssistantPerson(assistant_id=body.assistant_id, full_name=body.full_name,
+                                    cv_received=body.cv_received,
+                                    motivation_letter_received=body.motivation_letter_received))
+        session.commit()
+    # else: a nomination cut off before its workflow started (a crash, a 503): this retry completes it
+    session.rollback()  # hold no database connection while Temporal works
+    with contextlib.suppress(WorkflowAlreadyStartedError):  # a concurrent retry started it first
         await temporal.start_workflow(
             AssistantPilotWorkflow.run,
             PilotInput(assistant_id=body.assistant_id, municipality=municipality.code,
                        education_level=body.education_level, nominated_on=row.nominated_on,
                        nominated_by=principal.actor, timings=pilot_timings(settings)),
-            id=assistant_workflow_id(body.assistant_id), task_queue=settings.task_queue)
-    except Exception:
-        session.delete(session.get(AssistantPerson, body.assistant_id))
-        session.delete(row)
-        session.commit()
-        raise
+            id=assistant_workflow_id(body.assistant_id), task_queue=settings.task_queue,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING)
     warnings = mun3_warnings(session, settings, municipality)
     return assistant_public(session, principal, row, await live_pilot(temporal, body.assistant_id), warnings)
 

@@ -14,9 +14,10 @@ from api.idempotency import RequestKey
 from domain.calendar import local_date
 from domain.roles import Actor, Role
 from persistence.db import make_engine, session_factory
-from persistence.models import CaseClient, CaseRecord
-from tests.api.conftest import Api
+from persistence.models import AssistantPerson, AssistantRecord, CaseClient, CaseRecord
+from tests.api.conftest import Api, join_pilot, new_assistant_id
 from tests.factories import PERSONAL_CODE
+from workflows.assistant_pilot import assistant_workflow_id
 from workflows.client_case import CaseInput, case_workflow_id
 
 CALLER = "social_worker:CESIS:sw-cesis-1"
@@ -83,3 +84,25 @@ async def test_the_repair_removes_an_opening_whose_workflow_never_started_and_co
     assert [c["case_id"] for c in (await api.http.get("/cases", headers=sw)).json()] == [runs]
     with contextlib.suppress(RPCError):
         await api.temporal.client.get_workflow_handle(case_workflow_id(runs)).terminate("test over")
+
+
+async def test_a_nomination_cut_off_before_its_workflow_is_completed_by_its_retry(api: Api) -> None:
+    await join_pilot(api)
+    head = api.auth(Role.SERVICE_HEAD, user="head-cesis")
+    ga, now = new_assistant_id(), datetime.now(UTC)
+    sessions = session_factory(make_engine(api.settings.database_url))
+    with sessions() as session:  # what a crash between the commit and the workflow's start leaves
+        session.add(AssistantRecord(assistant_id=ga, municipality="CESIS", phase="nominated",
+                                    education_level="general_secondary", nominated_on=local_date(now),
+                                    created_at=now, updated_at=now))
+        session.flush()
+        session.add(AssistantPerson(assistant_id=ga, full_name="A", cv_received=True,
+                                    motivation_letter_received=True))
+        session.commit()
+    nomination = {"assistant_id": ga, "full_name": "A", "education_level": "general_secondary",
+                  "cv_received": True, "motivation_letter_received": True}
+    retried = await api.http.post("/assistants", headers=head, json=nomination)
+    assert retried.status_code == 201, retried.text
+    await api.temporal.client.get_workflow_handle(assistant_workflow_id(ga)).describe()
+    again = await api.http.post("/assistants", headers=head, json=nomination)
+    assert again.status_code == 409 and "PILOT-STATE" in again.text
