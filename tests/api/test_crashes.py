@@ -68,8 +68,8 @@ async def test_a_kill_9_of_the_api_while_post_cases_waits_for_temporal_then_a_re
                 process.kill()
                 with pytest.raises(httpx.HTTPError):
                     await sending  # the caller does not know what happened
-    [(row, client)] = rows_of(api.settings, town)
-    assert not row.workflow_started and client is not None  # unfinished: listed nowhere
+    [(row, person)] = rows_of(api.settings, town)
+    assert not row.workflow_started and person is not None  # unfinished: listed nowhere
     assert (await api.http.get("/cases", headers=sw)).json() == []
 
     with api_process(api.settings, temporal_address(api.temporal), tmp_path) as (_, url):
@@ -77,8 +77,8 @@ async def test_a_kill_9_of_the_api_while_post_cases_waits_for_temporal_then_a_re
             retried = await client.post("/cases", json=BODY, headers={**sw, "Idempotency-Key": key})
     assert retried.status_code == 201, retried.text
     assert retried.json()["case"]["case_id"] == case_id
-    [(row, client)] = rows_of(api.settings, town)
-    assert row.case_id == case_id and row.workflow_started and client is not None
+    [(row, person)] = rows_of(api.settings, town)
+    assert row.case_id == case_id and row.workflow_started and person is not None
     await api.temporal.client.get_workflow_handle(case_workflow_id(case_id)).describe()
     assert [c["case_id"] for c in (await api.http.get("/cases", headers=sw)).json()] == [case_id]
 
