@@ -1,4 +1,9 @@
-"""Builds a quarterly report's snapshot from the timesheets (HRS-3…HRS-5): per assistant, per month."""
+"""Builds a quarterly report's snapshot from the timesheets (HRS-3…HRS-5): per assistant, per month.
+
+HRS-4 (ruling 2026-11): amounts are rounded on the year's running total; the hours before the
+quarter (earlier quarters, submitted or not) place it on that total. A snapshot says so in
+``rounding``; one frozen before the ruling has no ``rounding`` and keeps its per-line figures.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +14,12 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from domain.compensation import MonthHours, cap_used_before, compensate_quarter, totals
+from domain.compensation import MonthHours, cap_used_before, compensate_quarter, running_amount, totals
 from domain.quarters import Quarter
 from domain.timesheet import FTE_FLAG, EntryKind
 from persistence.models import AssistantPerson, AssistantRecord, Municipality, TimesheetEntry
+
+ROUNDING = "year_running_total"  # HRS-4, ruling 2026-11; absent from snapshots frozen before it
 
 
 def _month_hours(entries: list[TimesheetEntry]) -> dict[date, MonthHours]:
@@ -48,6 +55,8 @@ def build_snapshot(session: Session, municipality: str, quarter: Quarter, *, rat
         person = session.get(AssistantPerson, assistant.assistant_id)
         rows.append({"assistant_id": assistant.assistant_id, "name": person.full_name if person else None,
                      "cap_used_before": str(used), "cap_used_after": str(lines[-1].cap_used_after),
+                     "year_amount_before": str(running_amount(used, rate)),
+                     "year_amount_after": str(running_amount(lines[-1].cap_used_after, rate)),
                      "lines": [line.model_dump(mode="json") for line in lines],
                      "totals": totals(lines).model_dump(mode="json")})
         weeks = sorted({e.worked_on.isocalendar()[:2] for e in entries
@@ -55,5 +64,6 @@ def build_snapshot(session: Session, municipality: str, quarter: Quarter, *, rat
         over_fte += [{"assistant_id": assistant.assistant_id, "week": f"{y}-W{w:02d}"} for y, w in weeks]
     return {"municipality": municipality, "municipality_name": place.name if place else municipality,
             "quarter": quarter.label, "year": quarter.year, "rate": str(rate), "cap": str(cap),
+            "rounding": ROUNDING,
             "built_at": built_at.isoformat(), "version": version, "assistants": rows,
             "totals": totals(all_lines).model_dump(mode="json"), "over_fte_weeks": over_fte}

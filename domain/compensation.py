@@ -4,12 +4,16 @@ Pure arithmetic over exact decimals: no I/O, no settings. The yearly cap and the
 rate come in as arguments (the caller reads them from the settings).
 
 - HRS-3: training (and other) hours are never compensated; only service hours count.
-- HRS-4: unit-cost method: compensable hours × the unit rate, rounded to the cent
-  (half up) once per line; totals add the rounded lines and are never re-rounded.
+- HRS-4 (ruling 2026-11): unit-cost method, rounded half up to the cent on the year's
+  running total: a line's amount is round(rate × the year's compensable hours up to and
+  including the line) − round(rate × the year's compensable hours before it). Totals add
+  the lines and are never re-rounded, so a quarter's lines and a year's quarters add up to
+  exactly round(rate × the year's compensable hours).
 - HRS-5: at most ``cap`` (1,720) compensable hours per assistant per calendar year;
   hours past the cap are reported (``service_hours``) but not compensated.
 
-Figures (§8): 1,720 h × 6.10 EUR = 10,492.00 EUR at most per assistant and year.
+Figures (§8): 1,720 h × 6.10 EUR = 10,492.00 EUR at most per assistant and year, whatever
+the split into quarter-hours, months and quarters.
 """
 
 from __future__ import annotations
@@ -46,7 +50,8 @@ class CompensationLine(BaseModel):
     """One assistant's month in a quarterly report (HRS-4, HRS-5).
 
     ``cap_used_before``/``cap_used_after`` are the year's compensable hours before and
-    after this month; ``amount`` is ``compensable_hours × rate`` rounded half up to the cent.
+    after this month; ``amount`` is ``running_amount(cap_used_after) −
+    running_amount(cap_used_before)`` (HRS-4, ruling 2026-11).
     """
 
     model_config = ConfigDict(frozen=True)
@@ -75,9 +80,15 @@ class CompensationTotals(BaseModel):
     amount: Decimal
 
 
-def line_amount(compensable_hours: Decimal, rate: Decimal) -> Decimal:
-    """HRS-4: hours × rate, rounded half up to the cent: the one rounding of a line."""
-    return (compensable_hours * rate).quantize(CENT, rounding=ROUND_HALF_UP)
+def running_amount(year_hours: Decimal, rate: Decimal) -> Decimal:
+    """HRS-4: the year's compensable hours so far × rate, rounded half up to the cent."""
+    return (year_hours * rate).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def line_amount(used_before: Decimal, compensable_hours: Decimal, rate: Decimal) -> Decimal:
+    """HRS-4 (ruling 2026-11): the amount of a line is the difference of the year's rounded
+    running totals after and before it, so the roundings never accumulate."""
+    return running_amount(used_before + compensable_hours, rate) - running_amount(used_before, rate)
 
 
 def cap_used_before(earlier_months: Sequence[MonthHours], cap: Decimal) -> Decimal:
@@ -102,6 +113,7 @@ def compensate_quarter(
     Each month's compensable hours are its service hours up to what remains of the
     yearly ``cap`` after ``used_before`` and the quarter's earlier months, so a cap
     crossed mid-quarter leaves the later months' hours reported but uncompensated.
+    ``used_before`` also places the quarter on the year's running total (HRS-4).
     Training and other hours are reported but never compensable (HRS-3).
     """
     ordered = sorted(months, key=lambda m: m.month)
@@ -116,7 +128,7 @@ def compensate_quarter(
             assistant_id=assistant_id, month=month.month,
             service_hours=month.service, training_hours=month.training, other_hours=month.other,
             compensable_hours=compensable, cap_used_before=used, cap_used_after=used + compensable,
-            rate=rate, amount=line_amount(compensable, rate)))
+            rate=rate, amount=line_amount(used, compensable, rate)))
         used += compensable
     return lines
 

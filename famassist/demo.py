@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
 
-from domain.calendar import add_months
+from domain.calendar import add_months, local_date
 from domain.roles import Role
 from famassist.settings import Settings
 from famassist.tokens import issue_dev_token
@@ -84,7 +84,7 @@ def _assistant(api: _Api, assistant_id: str, today: date) -> str:
 
 def load_demo(settings: Settings, api_url: str, today: date | None = None) -> Iterator[str]:
     """Yields one line per assistant and case loaded."""
-    today = today or date.today()
+    today = today or local_date(datetime.now(UTC))  # a Riga date (DOMAIN.md "Dates")
     with httpx.Client(base_url=api_url, timeout=30) as http:
         api = _Api(http, settings)
         ministry = api.headers(Role.MINISTRY, "lm-1", "LV")

@@ -74,7 +74,7 @@ def add_municipality_and_assistant_rows(sessions, municipality: str, assistant_i
             session.add(Municipality(code=municipality, name=municipality.title(), population=15000, updated_at=now))
             session.flush()
         session.add(AssistantRecord(assistant_id=assistant_id, municipality=municipality, phase="full_service",
-                                    education_level="general_secondary", nominated_on=now.date(),
+                                    education_level="general_secondary", nominated_on=local_date(now),
                                     created_at=now, updated_at=now))
 
 

@@ -6,7 +6,6 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date
 from typing import Any
 
 import httpx
@@ -23,6 +22,7 @@ from famassist.search_attributes import SEARCH_ATTRIBUTES
 from famassist.settings import Settings
 from famassist.temporal import installed_binary
 from famassist.tokens import issue_dev_token
+from tests.riga import riga_today
 from worker import build_worker
 
 TEST_KEY = "test-signing-key-" + "x" * 32
@@ -122,10 +122,10 @@ async def serving_assistant(api: Api, assistant_id: str, municipality: str = "CE
         "cv_received": True, "motivation_letter_received": True})
     assert nominated.status_code == 201, nominated.text
     interviewed = await http.post(f"/assistants/{assistant_id}/interview", headers=provider, json={
-        "held_on": str(date.today()), "result": "suitable", "online": True,
+        "held_on": str(riga_today()), "result": "suitable", "online": True,
         "social_worker_present_id": f"sw-{municipality.lower()}-1"})
     assert interviewed.status_code == 200, interviewed.text
-    start = add_months(date.today(), -months_ago)
+    start = add_months(riga_today(), -months_ago)
     contracted = await http.post(f"/assistants/{assistant_id}/contract", headers=head, json={
         "signed_on": str(start), "fte": "0.5", "training_starts_on": str(start)})
     assert contracted.status_code == 200, contracted.text
@@ -137,7 +137,7 @@ async def serving_assistant(api: Api, assistant_id: str, municipality: str = "CE
     found = await eventually(in_service)
     if months_ago >= 3 and fte != "0.5":
         amended = await http.post(f"/assistants/{assistant_id}/fte-amendments", headers=head,
-                                  json={"effective_from": str(date.today()), "fte": fte})
+                                  json={"effective_from": str(riga_today()), "fte": fte})
         assert amended.status_code == 200, amended.text
         found = amended.json()
     return found

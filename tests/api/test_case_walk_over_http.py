@@ -14,6 +14,7 @@ from domain.calendar import add_months
 from domain.roles import Role
 from tests.api.conftest import Api, eventually, new_assistant_id, serving_assistant
 from tests.factories import PERSONAL_CODE
+from tests.riga import riga_today
 
 SW = Role.SOCIAL_WORKER
 
@@ -32,7 +33,7 @@ def plan(today: date) -> dict[str, Any]:
 
 async def test_a_social_worker_walks_one_case_from_application_to_follow_up(api: Api) -> None:
     http, sw = api.http, api.auth(SW)
-    today = date.today()
+    today = riga_today()
     ga = new_assistant_id()
     await serving_assistant(api, ga)
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import date
 from typing import Any
 
 from domain.calendar import add_months
 from domain.roles import Role
 from tests.api.conftest import Api, eventually, join_pilot, new_assistant_id, serving_assistant
+from tests.riga import riga_today
 
 SW = Role.SOCIAL_WORKER
 
@@ -33,7 +33,7 @@ async def granted_case(api: Api, risk: str = "low", municipality: str = "CESIS")
 def referral(assistant_id: str) -> dict[str, Any]:
     return {"assistant_id": assistant_id, "primary_information": "Family", "plan": {
         "goals": ["Routine"], "expected_results": ["Kept"], "responsible": "sw-cesis-1",
-        "tasks": [{"description": "Plan the week", "due_on": str(date.today()), "responsible": "assistant"}]}}
+        "tasks": [{"description": "Plan the week", "due_on": str(riga_today()), "responsible": "assistant"}]}}
 
 
 async def refer(api: Api, case_id: str, assistant_id: str) -> Any:
@@ -97,7 +97,7 @@ async def test_cesis_first_round_two_assistants_serve_seven_families(api: Api) -
 
     # CAP-2: a lower FTE than the current load is refused with the numbers.
     lowered = await api.http.post(f"/assistants/{first}/fte-amendments", headers=head,
-                                  json={"effective_from": str(date.today()), "fte": "0.5"})
+                                  json={"effective_from": str(riga_today()), "fte": "0.5"})
     assert lowered.status_code == 409 and lowered.json()["rule"] == "CAP-2"
     assert lowered.json()["details"]["violations"][0]["numbers"] == {"used": "1", "capacity": "1/2"}
 
@@ -154,7 +154,7 @@ async def test_cap3_a_risk_raised_to_high_with_a_limited_service_assistant_flags
     case_id = await granted_case(api, risk="medium")
     assert (await refer(api, case_id, trainee)).status_code == 200
     start = await api.http.post(f"/cases/{case_id}/service-start", headers=api.auth(SW),
-                                json={"starts_on": str(date.today())})
+                                json={"starts_on": str(riga_today())})
     assert start.status_code == 200
     report = await api.http.post(f"/cases/{case_id}/significant-changes",
                                  headers=api.auth(Role.ASSISTANT, user=trainee),
@@ -184,24 +184,24 @@ async def test_mun_rules_at_nomination_and_contract(api: Api) -> None:
         **nomination, "assistant_id": new_assistant_id(), "education_level": "basic"})
     assert basic.status_code == 409 and basic.json()["rule"] == "PH-1"
     interviewed = await api.http.post(f"/assistants/{ga}/interview", headers=provider, json={
-        "held_on": str(date.today()), "result": "suitable", "social_worker_present_id": "sw-valmiera-1"})
+        "held_on": str(riga_today()), "result": "suitable", "social_worker_present_id": "sw-valmiera-1"})
     assert interviewed.status_code == 200
-    start = add_months(date.today(), 1)
-    contract = {"signed_on": str(date.today()), "fte": "0.4", "training_starts_on": str(start)}
+    start = add_months(riga_today(), 1)
+    contract = {"signed_on": str(riga_today()), "fte": "0.4", "training_starts_on": str(start)}
     answer = await api.http.post(f"/assistants/{ga}/contract", headers=head, json=contract)
     assert answer.status_code == 409 and answer.json()["rule"] == "MUN-1"
     await join_pilot(api, "VALMIERA", 23000)
     answer = await api.http.post(f"/assistants/{ga}/contract", headers=head, json=contract)
     assert answer.status_code == 409 and answer.json()["rule"] == "MUN-2"
     order = await api.http.post("/municipalities/VALMIERA/orders", headers=head,
-                                json={"assistant_id": ga, "number": "R-1", "issued_on": str(date.today())})
+                                json={"assistant_id": ga, "number": "R-1", "issued_on": str(riga_today())})
     assert order.status_code == 201
     too_much = await api.http.post(f"/assistants/{ga}/contract", headers=head, json={**contract, "fte": "0.8"})
     assert too_much.status_code == 409 and too_much.json()["rule"] == "PH-3"
     answer = await api.http.post(f"/assistants/{ga}/contract", headers=head, json=contract)
     assert answer.status_code == 200 and answer.json()["assistant"]["phase"] == "contracted"
     seminar = await api.http.post("/municipalities/VALMIERA/seminar-attendance", headers=head,
-                                  json={"social_worker_id": "sw-valmiera-1", "attended_on": str(date.today())})
+                                  json={"social_worker_id": "sw-valmiera-1", "attended_on": str(riga_today())})
     assert seminar.status_code == 201 and seminar.json()["seminar_attendees"] == ["sw-valmiera-1"]
     # Another municipality's service head neither sees nor acts on this assistant.
     cesis = api.auth(Role.SERVICE_HEAD, municipality="CESIS", user="head-cesis")
@@ -230,7 +230,7 @@ async def test_ph4_unfinished_child_rights_training_raises_a_reminder_resolved_b
     provider = api.auth(Role.TRAINING_PROVIDER, municipality="LV", user="saif-1")
     for hours in ("12", "12", "12", "4"):
         answer = await api.http.post(f"/assistants/{ga}/training", headers=provider, json={
-            "attended_on": str(date.today()), "module": "child_rights", "hours": hours})
+            "attended_on": str(riga_today()), "module": "child_rights", "hours": hours})
         assert answer.status_code == 200, answer.text
     assert answer.json()["assistant"]["child_rights_hours"] == "40"
     assert await reminders("open") == [] and len(await reminders("resolved")) == 1

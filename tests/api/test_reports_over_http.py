@@ -15,6 +15,7 @@ from domain.quarters import Quarter
 from domain.roles import Role
 from famassist.schedules import ensure_quarterly_schedule
 from tests.api.conftest import Api, eventually, new_assistant_id, serving_assistant
+from tests.riga import riga_today
 
 
 def first_monday_after(day: date) -> date:
@@ -41,10 +42,10 @@ async def test_hrs6_the_schedule_starts_a_report_driven_from_draft_to_paid(api: 
     referred = await http.post(f"/cases/{case_id}/referral", headers=sw, json={
         "assistant_id": ga, "primary_information": "F", "plan": {
             "goals": ["g"], "expected_results": ["r"], "responsible": "sw",
-            "tasks": [{"description": "t", "due_on": str(date.today()), "responsible": "assistant"}]}})
+            "tasks": [{"description": "t", "due_on": str(riga_today()), "responsible": "assistant"}]}})
     assert referred.status_code == 200, referred.text
 
-    quarter = Quarter.of(date.today()).previous()
+    quarter = Quarter.of(riga_today()).previous()
     monday = first_monday_after(quarter.starts_on + timedelta(days=35))
 
     async def log(body: dict[str, Any], who: dict[str, str] = me) -> Any:
@@ -64,8 +65,8 @@ async def test_hrs6_the_schedule_starts_a_report_driven_from_draft_to_paid(api: 
     # Refusals, each with its rule; nothing is written.
     refusals = {
         "HRS-2": await log(service(monday, "0.25")),
-        "HRS-1": await log(service(date.today() + timedelta(days=1), "1")),
-        "HRS-3": await log(service(date.today().replace(day=1) - timedelta(days=300), "1")),
+        "HRS-1": await log(service(riga_today() + timedelta(days=1), "1")),
+        "HRS-3": await log(service(riga_today().replace(day=1) - timedelta(days=300), "1")),
     }
     for rule, answer in refusals.items():
         assert answer.status_code == 409 and answer.json()["rule"] == rule, (rule, answer.text)
@@ -133,7 +134,7 @@ async def test_hrs6_the_schedule_starts_a_report_driven_from_draft_to_paid(api: 
     assert resubmitted.json()["snapshot_version"] > submitted.json()["snapshot_version"]
     approved = await step("approval", ministry, {"note": "Checked"})
     assert approved.json()["status"] == "approved"
-    paid = await step("payment", ministry, {"payment_date": str(date.today()), "reference": "LM-2026-0042"})
+    paid = await step("payment", ministry, {"payment_date": str(riga_today()), "reference": "LM-2026-0042"})
     assert paid.json()["status"] == "paid" and paid.json()["payment_reference"] == "LM-2026-0042"
 
     events = [e["action"] for e in (await http.get(f"/reports/{report_id}/events", headers=ministry)).json()]

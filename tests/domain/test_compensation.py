@@ -1,5 +1,6 @@
 """Compensation of an assistant's hours (domain/compensation.py): HRS-3…HRS-5 of DOMAIN.md §6
-and the figures of §8 (1,720 h × 6.10 EUR = 10,492.00 EUR a year)."""
+and the figures of §8 (1,720 h × 6.10 EUR = 10,492.00 EUR a year); HRS-4 rounds on the year's
+running total (ruling 2026-11)."""
 
 from __future__ import annotations
 
@@ -101,19 +102,38 @@ def test_a_quarter_hour_at_6_10_eur_is_1_525_rounded_half_up_to_1_53_hrs_4() -> 
     assert line.amount == Decimal("1.53")
 
 
-def test_each_line_is_rounded_once_and_the_total_adds_the_rounded_lines_hrs_4() -> None:
-    # 0.25 h × 6.10 = 1.525 each: three lines of 1.53 make 4.59, never round(4.575) = 4.58.
+def test_hrs4_lines_are_differences_of_the_rounded_running_total_so_half_cents_never_pile_up() -> None:
+    # 0.25 h × 6.10 = 1.525 a month: running totals 1.53, 3.05, 4.58 (ruling 2026-11), so the
+    # lines are 1.53, 1.52, 1.53 and the quarter is round(0.75 × 6.10) = 4.58, never 3 × 1.53 = 4.59.
     lines = compensate_quarter(ASSISTANT, [month(n, "0.25") for n in (1, 2, 3)], Decimal(0), CAP, RATE)
-    assert [line.amount for line in lines] == [Decimal("1.53")] * 3
-    assert totals(lines).amount == Decimal("4.59")
+    assert [line.amount for line in lines] == [Decimal("1.53"), Decimal("1.52"), Decimal("1.53")]
+    assert totals(lines).amount == Decimal("4.58")
 
 
-def test_rounding_once_per_line_can_put_a_year_a_cent_above_10492_eur_hrs_4() -> None:
-    # Odd quarter-hours each carry half a cent; rounding each line half up (HRS-4) adds it.
+def test_hrs4_a_quarter_continues_the_running_total_of_the_earlier_quarters() -> None:
+    # 0.25 h compensated before: the year stands at round(1.525) = 1.53; another 0.25 h brings
+    # it to round(3.05) = 3.05, so this line is 1.52, not a fresh round(1.525) = 1.53.
+    (line,) = compensate_quarter(ASSISTANT, [month(4, "0.25")], Decimal("0.25"), CAP, RATE)
+    assert line.amount == Decimal("1.52")
+
+
+def test_hrs4_a_capped_year_split_into_quarter_hours_is_10492_eur_not_10492_01() -> None:
+    # Per-line rounding paid 10,492.01 here (the half cents of 150.25 h and 149.75 h).
     months = [month(1, "150.25"), month(2, "149.75")] + [month(n, "150") for n in range(3, 13)]
-    total = totals(compensate_year(months))
+    lines = compensate_year(months)
+    assert [line.amount for line in lines[:2]] == [Decimal("916.53"), Decimal("913.47")]
+    total = totals(lines)
     assert total.compensable_hours == CAP
-    assert total.amount == Decimal("10492.01")
+    assert total.amount == Decimal("10492.00")
+
+
+def test_hrs4_a_capped_year_of_odd_quarter_hours_every_month_is_10492_eur_not_10492_06() -> None:
+    # Eleven months of 143.25 h (each × 6.10 ends in half a cent) and the rest up to the cap:
+    # rounded per line the year came to 10,492.06 (issue 7); on the running total it is exact.
+    months = [month(n, "143.25") for n in range(1, 12)] + [month(12, str(CAP - 11 * Decimal("143.25")))]
+    lines = compensate_year(months)
+    assert sum((half_up(line.compensable_hours * RATE) for line in lines), Decimal(0)) == Decimal("10492.06")
+    assert totals(lines).amount == Decimal("10492.00")
 
 
 def test_training_and_other_hours_are_reported_but_not_compensated_hrs_3() -> None:
@@ -207,12 +227,14 @@ def test_the_yearly_cap_is_never_exceeded_whatever_the_split_over_quarters_hrs_5
 
 @settings(deadline=None)
 @given(YEAR_OF_SERVICE, RATES)
-def test_each_line_is_compensable_hours_times_rate_rounded_half_up_and_totals_add_the_lines_hrs_4(
+def test_hrs4_each_line_is_the_difference_of_the_rounded_running_totals_and_totals_add_the_lines(
         service: list[Decimal], rate: Decimal) -> None:
     lines = compensate_year([month(n + 1, s, training="3") for n, s in enumerate(service)], rate=rate)
     for line in lines:
         assert line.rate == rate
-        assert line.amount == half_up(line.compensable_hours * rate)
+        assert line.amount == half_up(line.cap_used_after * rate) - half_up(line.cap_used_before * rate)
+        assert line.amount >= 0
+        assert abs(line.amount - line.compensable_hours * rate) < Decimal("0.01")
         assert line.amount.as_tuple().exponent == -2
     total = totals(lines)
     assert total.amount == sum((line.amount for line in lines), Decimal(0))
@@ -231,8 +253,49 @@ def test_a_capped_year_of_half_hours_at_6_10_eur_is_exactly_10492_eur_hrs_4_hrs_
 
 @settings(deadline=None)
 @given(capped_years(QUARTER_HOURS))
-def test_a_capped_year_of_quarter_hours_is_within_half_a_cent_a_line_of_10492_eur_hrs_4(
-        service: list[Decimal]) -> None:
+def test_hrs4_a_capped_year_of_quarter_hours_at_6_10_eur_is_exactly_10492_eur(service: list[Decimal]) -> None:
     lines = compensate_year([month(n + 1, s) for n, s in enumerate(service)])
-    amount = totals(lines).amount
-    assert Decimal("10492.00") <= amount <= Decimal("10492.00") + Decimal("0.005") * len(lines)
+    assert totals(lines).compensable_hours == CAP
+    assert totals(lines).amount == Decimal("10492.00")
+
+
+@settings(deadline=None, max_examples=300)
+@given(YEAR_OF_SERVICE, RATES, st.sampled_from([CAP, Decimal(1000), Decimal("1719.75")]))
+def test_hrs4_any_split_of_a_year_into_quarter_hours_adds_up_to_the_rounded_year_never_above_cap_times_rate(
+        service: list[Decimal], rate: Decimal, cap: Decimal) -> None:
+    lines = compensate_year([month(n + 1, s) for n, s in enumerate(service)], cap=cap, rate=rate)
+    compensable = min(sum(service, Decimal(0)), cap)
+    assert totals(lines).compensable_hours == compensable
+    assert totals(lines).amount == half_up(rate * compensable)
+    assert totals(lines).amount <= half_up(cap * rate)
+
+
+@settings(deadline=None, max_examples=300)
+@given(YEAR_OF_SERVICE, RATES)
+def test_hrs4_each_quarter_is_the_difference_of_the_rounded_running_totals_of_the_year(
+        service: list[Decimal], rate: Decimal) -> None:
+    by_month = {n + 1: s for n, s in enumerate(service)}
+    lines = compensate_year([month(n, s) for n, s in by_month.items()], rate=rate)
+    running = Decimal(0)
+    for number in range(1, 5):
+        quarter = lines[3 * (number - 1):3 * number]
+        assert quarter[0].cap_used_before == min(sum(service[:3 * (number - 1)], Decimal(0)), CAP)
+        assert totals(quarter).amount == half_up(rate * quarter[-1].cap_used_after) - half_up(
+            rate * quarter[0].cap_used_before)
+        running += totals(quarter).amount
+        assert running == half_up(rate * quarter[-1].cap_used_after)
+
+
+@settings(deadline=None, max_examples=200)
+@given(st.lists(QUARTER_HOURS, min_size=1, max_size=40), st.data())
+def test_hrs4_the_year_total_does_not_depend_on_how_the_hours_are_spread_over_months(
+        entries: list[Decimal], data: st.DataObject) -> None:
+    # The same year of quarter-hour entries, once in one month and once spread over any months.
+    spread: dict[int, Decimal] = {}
+    for hours in entries:
+        number = data.draw(st.integers(min_value=1, max_value=12))
+        spread[number] = spread.get(number, Decimal(0)) + hours
+    all_in_one = totals(compensate_year([month(12, sum(entries, Decimal(0)))]))
+    spread_out = totals(compensate_year([month(n, s) for n, s in spread.items()]))
+    assert spread_out.amount == all_in_one.amount == half_up(RATE * min(sum(entries, Decimal(0)), CAP))
+    assert spread_out.amount <= Decimal("10492.00")
