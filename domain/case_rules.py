@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime
 
+from domain import case_dates as dates
 from domain import case_timers as timers
 from domain.calendar import days, start_of_day
 from domain.case_commands import (
@@ -69,9 +70,11 @@ def check_assess(state: CaseState, command: Assess) -> None:
 
 def assess(state: CaseState, command: Assess, now: datetime) -> CaseChange:
     check_assess(state, command)
+    state.assessed_on = dates.assessed_on(state, command, now)
     state.assessment = command.assessment
     state.status = CaseStatus.ASSESSED
-    return _change(state, command, "assessed", now, assessment=command.assessment.model_dump(mode="json"))
+    return _change(state, command, "assessed", now, assessment=command.assessment.model_dump(mode="json"),
+                   assessed_on=state.assessed_on.isoformat())
 
 
 def check_decide(state: CaseState, command: Decide) -> None:
@@ -90,9 +93,11 @@ def check_decide(state: CaseState, command: Decide) -> None:
 
 def decide(state: CaseState, command: Decide, now: datetime) -> CaseChange:
     check_decide(state, command)
+    state.decided_on = dates.decided_on(state, command, now)
     state.decision = command.decision
     state.status = CaseStatus.DECIDED
-    change = _change(state, command, f"decision_{command.decision.value}", now, command.reasons)
+    change = _change(state, command, f"decision_{command.decision.value}", now, command.reasons,
+                     decided_on=state.decided_on.isoformat())
     change.resolved = timers.resolve(state, {ReminderKind.DECISION_DUE, ReminderKind.DECISION_OVERDUE}, now)
     return change
 
@@ -129,15 +134,18 @@ def client_load(state: CaseState) -> ClientLoad:
 
 def refer(state: CaseState, command: Refer, now: datetime) -> CaseChange:
     check_refer(state, command)
+    referred_on = dates.referred_on(state, command, now)
     previous = state.assistant_id
     again = is_rereferral(state)
     state.assistant_id = command.assistant_id
+    state.referred_on = referred_on
     state.plan = command.plan
     if not again:
         state.status = CaseStatus.REFERRED
     state.needs_reassignment = False
     change = _change(state, command, "re-referred" if again else "referred", now,
                      assistant_id=command.assistant_id, previous_assistant_id=previous,
+                     referred_on=referred_on.isoformat(),
                      primary_information=command.primary_information, plan=command.plan.model_dump(mode="json"))
     change.resolved = timers.resolve(state, {ReminderKind.NEEDS_REASSIGNMENT}, now)
     return change
@@ -256,15 +264,19 @@ def check_close(state: CaseState, command: Close) -> None:
 def close(state: CaseState, command: Close, now: datetime) -> CaseChange:
     """§5.8: closure with a reason; the client's refusal (002) is ``client_withdrew``."""
     check_close(state, command)
+    closed_on = dates.closed_on(state, command, now)
     state.status = CaseStatus.CLOSED
     state.closure_reason = command.reason
     state.closed_at = now
+    state.closed_on = closed_on
     state.pending_period = None
     state.needs_reassignment = False
-    change = _change(state, command, "closed", now, command.note, closure_reason=command.reason.value)
+    change = _change(state, command, "closed", now, command.note, closure_reason=command.reason.value,
+                     closed_on=closed_on.isoformat())
     change.resolved = timers.resolve(state, set(ReminderKind), now)
     if state.periods:
-        timers.schedule_follow_up(state, now)
+        # §5.8: the follow-up counts from the day of the closure (today's date when left out, as before).
+        timers.schedule_follow_up(state, start_of_day(closed_on))
     return change
 
 

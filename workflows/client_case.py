@@ -54,6 +54,7 @@ C = TypeVar("C", bound=Command)
 # Versions of this workflow's code paths (replay keeps older histories valid).
 CAP6_RESERVE = "cap6-reserve-place"  # referral reserves a place on the assistant's pilot
 AFTER_REGISTRATION = "steps-after-registration"  # no step is recorded before the registration
+STEP_DATES = "hrs3-step-dates"  # the referral's day goes to the pilot's reservation (CAP-1 on that day)
 
 
 def case_workflow_id(case_id: str) -> str:
@@ -173,7 +174,8 @@ class ClientCaseWorkflow(EntityWorkflow):
             self._trial(rules.refer, command)
             previous = self._state.assistant_id
             if workflow.patched(CAP6_RESERVE):
-                await self._reserve_place(command.assistant_id)
+                on = command.referred_on if workflow.patched(STEP_DATES) else None
+                await self._reserve_place(command.assistant_id, on)
             change = rules.refer(self._state, command, workflow.now())
             await self._record(change)
             if previous and previous != command.assistant_id and workflow.patched(CAP6_RESERVE):
@@ -181,9 +183,9 @@ class ClientCaseWorkflow(EntityWorkflow):
             self._changed = True
             return self._state
 
-    async def _reserve_place(self, assistant_id: str) -> None:
+    async def _reserve_place(self, assistant_id: str, on: date | None = None) -> None:
         request = ReservePlaceRequest(assistant_id=assistant_id, place=ReservePlace(
-            case_id=self._state.case_id, client=rules.client_load(self._state)))
+            case_id=self._state.case_id, client=rules.client_load(self._state), on=on))
         try:
             await workflow.execute_activity(
                 "reserve_place", request, start_to_close_timeout=timedelta(seconds=30),
