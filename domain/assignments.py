@@ -82,13 +82,13 @@ def assignment_changes(current: Sequence[Assignment], action: str, details: Mapp
     re-referral first ends the open one the same day; a closure ends it on ``closed_on``;
     the assistant's withdrawal (the PH-6 flag) ends that assistant's window.
     """
-    if action in ("referred", "re-referred"):
+    if action in ("referred", "re-referred") and details.get("assistant_id"):
         day = date.fromisoformat(details["referred_on"]) if details.get("referred_on") else on
         return end_open(current, day, AssignmentEnd.REREFERRED), Assignment(
             assistant_id=details["assistant_id"], from_date=day)
     if action == "closed":
         day = date.fromisoformat(details["closed_on"]) if details.get("closed_on") else on
         return end_open(current, day, AssignmentEnd.CLOSED), None
-    if action == "needs_reassignment" and details.get("rule") == "PH-6":
+    if action == "needs_reassignment" and details.get("rule") == "PH-6" and details.get("assistant_id"):
         return end_open(current, on, AssignmentEnd.WITHDRAWN, details.get("assistant_id")), None
     return [], None

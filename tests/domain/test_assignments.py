@@ -171,3 +171,28 @@ def test_hrs3_the_withdrawal_ends_only_that_assistants_window_on_the_withdrawal_
 @pytest.mark.parametrize("action", ["registered", "assessed", "visit_recorded", "handed_over"])
 def test_hrs3_other_changes_leave_the_windows_alone(action: str) -> None:
     assert assignment_changes([window(end=None)], action, {"assistant_id": OTHER}, ENDED) == ([], None)
+
+
+CHANGES = st.lists(st.tuples(st.sampled_from(["referred", "re-referred", "closed", "needs_reassignment"]),
+                             st.sampled_from([GA, OTHER, "ga-3"]), st.integers(min_value=0, max_value=40)),
+                   max_size=12)
+
+
+@given(CHANGES)
+def test_hrs3_whatever_the_changes_a_window_never_ends_before_it_starts_and_at_most_one_is_open(
+        changes: list[tuple[str, str, int]]) -> None:
+    windows: list[Assignment] = []
+    day = REFERRED
+    for action, assistant_id, step in changes:
+        day += timedelta(days=step)  # the days never go back (the step dates' order)
+        details = {"assistant_id": assistant_id, "rule": "PH-6", "referred_on": day.isoformat(),
+                   "closed_on": day.isoformat()}
+        ended, opened = assignment_changes(windows, action, details, day)
+        for index, window_ in ended:
+            assert windows[index].to_date is None and window_.to_date == day
+            windows[index] = window_
+        if opened is not None:
+            windows.append(opened)
+        assert all(w.to_date is None or w.from_date <= w.to_date for w in windows)
+        assert sum(w.to_date is None for w in windows) <= 1
+        assert all((w.to_date is None) == (w.ended_by is None) for w in windows)
