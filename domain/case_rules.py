@@ -151,10 +151,21 @@ def refer(state: CaseState, command: Refer, now: datetime) -> CaseChange:
     return change
 
 
-def flag_needs_reassignment(state: CaseState, assistant_id: str, rule: str, now: datetime) -> CaseChange | None:
-    """PH-6 / CAP-3: the case's assistant can no longer serve it; alert the social worker."""
-    if assistant_id != state.assistant_id or state.status is CaseStatus.CLOSED or state.needs_reassignment:
+def flag_needs_reassignment(state: CaseState, assistant_id: str, rule: str, now: datetime, *,
+                            record_withdrawal: bool = False) -> CaseChange | None:
+    """PH-6 / CAP-3: the case's assistant can no longer serve it; alert the social worker.
+
+    With ``record_withdrawal``, an assistant's withdrawal (PH-6) from a case already flagged (CAP-3,
+    CAP-4) is still recorded, without a second alert: it ends the assistant's window (HRS-3).
+    """
+    if assistant_id != state.assistant_id or state.status is CaseStatus.CLOSED:
         return None
+    if state.needs_reassignment:
+        if not (record_withdrawal and rule == "PH-6"):
+            return None
+        state.seq += 1
+        return CaseChange(seq=state.seq, action="needs_reassignment", actor=SYSTEM_ACTOR, at=now,
+                          details={"assistant_id": assistant_id, "rule": rule, "already_flagged": True})
     state.needs_reassignment = True
     state.seq += 1
     change = CaseChange(seq=state.seq, action="needs_reassignment", actor=SYSTEM_ACTOR, at=now,

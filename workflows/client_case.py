@@ -54,7 +54,9 @@ C = TypeVar("C", bound=Command)
 # Versions of this workflow's code paths (replay keeps older histories valid).
 CAP6_RESERVE = "cap6-reserve-place"  # referral reserves a place on the assistant's pilot
 AFTER_REGISTRATION = "steps-after-registration"  # no step is recorded before the registration
-STEP_DATES = "hrs3-step-dates"  # the referral's day goes to the pilot's reservation (CAP-1 on that day)
+# HRS-3: the referral's day goes to the pilot's reservation (CAP-1 on that day), and a withdrawal from a
+# case already flagged for reassignment is recorded (it ends the assistant's window).
+STEP_DATES = "hrs3-step-dates"
 
 
 def case_workflow_id(case_id: str) -> str:
@@ -243,7 +245,9 @@ class ClientCaseWorkflow(EntityWorkflow):
     async def flag_needs_reassignment(self, flag: FlagReassignment) -> None:
         """PH-6 / CAP-3, from the assistant's pilot workflow."""
         async with self._turn():
-            change = rules.flag_needs_reassignment(self._state, flag.assistant_id, flag.rule, workflow.now())
+            withdrawal = flag.rule == "PH-6" and self._state.needs_reassignment and workflow.patched(STEP_DATES)
+            change = rules.flag_needs_reassignment(self._state, flag.assistant_id, flag.rule, workflow.now(),
+                                                   record_withdrawal=withdrawal)
             if change is not None:
                 await self._record(change)
                 self._changed = True

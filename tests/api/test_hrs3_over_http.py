@@ -147,3 +147,29 @@ async def test_hrs3_a_withdrawn_assistant_still_logs_the_hours_worked_before_wit
     assert before["windows"] == [{"from": str(ago(30)), "to": str(today()), "ended_by": "withdrawn"}]
     # The new assistant's window opens today.
     assert refused_by(await log(api, staying, case_id, ago(1)), "HRS-3")["windows"][0]["from"] == str(today())
+
+
+async def test_hrs3_a_withdrawal_ends_the_window_of_a_case_already_flagged_for_reassignment(api: Api) -> None:
+    trainee = new_assistant_id()
+    await serving_assistant(api, trainee, fte="0.5", months_ago=2)
+    case_id = await granted_case(api, applied=60, decided=50, risk="medium")
+    assert (await refer(api, case_id, trainee, ago(20))).status_code == 200
+    report = await api.http.post(f"/cases/{case_id}/significant-changes",
+                                 headers=api.auth(Role.ASSISTANT, user=trainee),
+                                 json={"description": "Risk rose", "child_safety_risk": "high"})
+    assert report.status_code == 200, report.text
+
+    async def events() -> list[dict[str, Any]]:
+        answer = await api.http.get(f"/cases/{case_id}/events", headers=api.auth(SW))
+        return [e for e in answer.json() if e["action"] == "needs_reassignment"]
+    assert await eventually(events)  # CAP-3
+    head = api.auth(Role.SERVICE_HEAD, user="head-cesis")
+    assert (await api.http.post(f"/assistants/{trainee}/withdrawal", headers=head,
+                                json={"reason": "New job"})).status_code == 200
+
+    async def withdrawal_recorded() -> bool:
+        return any(e["details"]["rule"] == "PH-6" for e in await events())
+    assert await eventually(withdrawal_recorded)
+    assert (await log(api, trainee, case_id, ago(1))).status_code == 201
+    before = refused_by(await log(api, trainee, case_id, ago(21)), "HRS-3")
+    assert before["windows"] == [{"from": str(ago(20)), "to": str(today()), "ended_by": "withdrawn"}]

@@ -189,3 +189,18 @@ def test_cap1_a_referral_dated_on_or_after_the_withdrawal_is_refused_naming_the_
     assert pilot_rules.phase_on(state, date(2021, 2, 1)) is AssistantPhase.WITHDRAWN
     violation = refused(lambda: pilot_rules.check_reserve(state, reserve_on(date(2021, 2, 1)), pilot.SERVING_AT))
     assert violation.rule == "CAP-1" and violation.details["violations"][0]["numbers"]["phase"] == "withdrawn"
+
+
+# --- HRS-3: the withdrawal ends the window even of a case already flagged ---------------------
+
+def test_hrs3_a_withdrawal_from_a_case_already_flagged_is_recorded_without_a_second_alert() -> None:
+    state = referred_case()
+    first = rules.flag_needs_reassignment(state, "ga-cesis-1", "CAP-3", LATER)
+    assert first is not None and len(first.raised) == 1
+    assert rules.flag_needs_reassignment(state, "ga-cesis-1", "PH-6", LATER) is None  # as before the patch
+    seq = state.seq
+    withdrawal = rules.flag_needs_reassignment(state, "ga-cesis-1", "PH-6", LATER, record_withdrawal=True)
+    assert withdrawal is not None and withdrawal.seq == seq + 1 and withdrawal.raised == []
+    assert withdrawal.details == {"assistant_id": "ga-cesis-1", "rule": "PH-6", "already_flagged": True}
+    assert rules.flag_needs_reassignment(state, "ga-cesis-1", "CAP-4", LATER, record_withdrawal=True) is None
+    assert rules.flag_needs_reassignment(state, "ga-other", "PH-6", LATER, record_withdrawal=True) is None
