@@ -1,8 +1,8 @@
 """Projects a case workflow's changes into the database (CASE-4), idempotently.
 
 One activity, one short transaction: the audit event (unique per case and sequence
-number), the case row, and the reminders raised or resolved. A retry finds the
-event already there and writes nothing twice.
+number), the case row, the reminders raised or resolved, and the assignments to
+assistants (HRS-3). A retry finds the event already there and writes nothing twice.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from sqlmodel import Session, select
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.assignments import write_assignments
 from activities.projection import apply_projection, write_reminders
 from persistence.db import SessionFactory
 from persistence.models import CaseEvent, CaseRecord
@@ -61,3 +62,4 @@ class CaseActivities:
         row.workflow_started = True  # its workflow runs: the opening is complete, whatever the API saw
         apply_projection(session, row, record.projection, change.seq, change.at)
         write_reminders(session, record.municipality, change.raised, change.resolved, case_id=record.case_id)
+        write_assignments(session, record.case_id, change)  # HRS-3

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, Field
 
 from domain.case_model import Assessment, ChildSafetyRisk, ClosureReason, Decision, RehabilitationPlan
@@ -13,13 +15,22 @@ class Command(BaseModel):
     actor: Actor
 
 
+# Step dates (ruling 2026-11): the day a step happened, today in Riga when left out; never in the
+# future, never before the step before it (checked in case_rules against the case's state).
+def _step_date(what: str) -> Any:
+    return Field(default=None, description=f"The day {what} (Riga); today if left out. Not in the future, "
+                                           "not before the step before it.")
+
+
 class Assess(Command):
     assessment: Assessment
+    assessed_on: ServiceDate | None = _step_date("the assessment was made")
 
 
 class Decide(Command):
     decision: Decision
     reasons: Text
+    decided_on: ServiceDate | None = _step_date("the decision was taken")
 
 
 class Refer(Command):
@@ -28,6 +39,8 @@ class Refer(Command):
     assistant_id: UserId
     primary_information: Text
     plan: RehabilitationPlan
+    referred_on: ServiceDate | None = _step_date("the client was referred; the assistant must be serving then "
+                                                 "(CAP-1); service hours count from it (HRS-3)")
 
 
 class StartService(Command):
@@ -64,6 +77,7 @@ class Extend(Command):
 class Close(Command):
     reason: ClosureReason
     note: Text
+    closed_on: ServiceDate | None = _step_date("the case was closed; no service hours after it (HRS-3)")
 
 
 class RecordFollowUp(Command):

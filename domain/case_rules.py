@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime
 
+from domain import case_dates as dates
 from domain import case_timers as timers
 from domain.calendar import days, start_of_day
 from domain.case_commands import (
@@ -69,9 +70,11 @@ def check_assess(state: CaseState, command: Assess) -> None:
 
 def assess(state: CaseState, command: Assess, now: datetime) -> CaseChange:
     check_assess(state, command)
+    state.assessed_on = dates.assessed_on(state, command, now)
     state.assessment = command.assessment
     state.status = CaseStatus.ASSESSED
-    return _change(state, command, "assessed", now, assessment=command.assessment.model_dump(mode="json"))
+    return _change(state, command, "assessed", now, assessment=command.assessment.model_dump(mode="json"),
+                   assessed_on=state.assessed_on.isoformat())
 
 
 def check_decide(state: CaseState, command: Decide) -> None:
@@ -90,9 +93,11 @@ def check_decide(state: CaseState, command: Decide) -> None:
 
 def decide(state: CaseState, command: Decide, now: datetime) -> CaseChange:
     check_decide(state, command)
+    state.decided_on = dates.decided_on(state, command, now)
     state.decision = command.decision
     state.status = CaseStatus.DECIDED
-    change = _change(state, command, f"decision_{command.decision.value}", now, command.reasons)
+    change = _change(state, command, f"decision_{command.decision.value}", now, command.reasons,
+                     decided_on=state.decided_on.isoformat())
     change.resolved = timers.resolve(state, {ReminderKind.DECISION_DUE, ReminderKind.DECISION_OVERDUE}, now)
     return change
 
@@ -129,24 +134,38 @@ def client_load(state: CaseState) -> ClientLoad:
 
 def refer(state: CaseState, command: Refer, now: datetime) -> CaseChange:
     check_refer(state, command)
+    referred_on = dates.referred_on(state, command, now)
     previous = state.assistant_id
     again = is_rereferral(state)
     state.assistant_id = command.assistant_id
+    state.referred_on = referred_on
     state.plan = command.plan
     if not again:
         state.status = CaseStatus.REFERRED
     state.needs_reassignment = False
     change = _change(state, command, "re-referred" if again else "referred", now,
                      assistant_id=command.assistant_id, previous_assistant_id=previous,
+                     referred_on=referred_on.isoformat(),
                      primary_information=command.primary_information, plan=command.plan.model_dump(mode="json"))
     change.resolved = timers.resolve(state, {ReminderKind.NEEDS_REASSIGNMENT}, now)
     return change
 
 
-def flag_needs_reassignment(state: CaseState, assistant_id: str, rule: str, now: datetime) -> CaseChange | None:
-    """PH-6 / CAP-3: the case's assistant can no longer serve it; alert the social worker."""
-    if assistant_id != state.assistant_id or state.status is CaseStatus.CLOSED or state.needs_reassignment:
+def flag_needs_reassignment(state: CaseState, assistant_id: str, rule: str, now: datetime, *,
+                            record_withdrawal: bool = False) -> CaseChange | None:
+    """PH-6 / CAP-3: the case's assistant can no longer serve it; alert the social worker.
+
+    With ``record_withdrawal``, an assistant's withdrawal (PH-6) from a case already flagged (CAP-3,
+    CAP-4) is still recorded, without a second alert: it ends the assistant's window (HRS-3).
+    """
+    if assistant_id != state.assistant_id or state.status is CaseStatus.CLOSED:
         return None
+    if state.needs_reassignment:
+        if not (record_withdrawal and rule == "PH-6"):
+            return None
+        state.seq += 1
+        return CaseChange(seq=state.seq, action="needs_reassignment", actor=SYSTEM_ACTOR, at=now,
+                          details={"assistant_id": assistant_id, "rule": rule, "already_flagged": True})
     state.needs_reassignment = True
     state.seq += 1
     change = CaseChange(seq=state.seq, action="needs_reassignment", actor=SYSTEM_ACTOR, at=now,
@@ -256,15 +275,19 @@ def check_close(state: CaseState, command: Close) -> None:
 def close(state: CaseState, command: Close, now: datetime) -> CaseChange:
     """§5.8: closure with a reason; the client's refusal (002) is ``client_withdrew``."""
     check_close(state, command)
+    closed_on = dates.closed_on(state, command, now)
     state.status = CaseStatus.CLOSED
     state.closure_reason = command.reason
     state.closed_at = now
+    state.closed_on = closed_on
     state.pending_period = None
     state.needs_reassignment = False
-    change = _change(state, command, "closed", now, command.note, closure_reason=command.reason.value)
+    change = _change(state, command, "closed", now, command.note, closure_reason=command.reason.value,
+                     closed_on=closed_on.isoformat())
     change.resolved = timers.resolve(state, set(ReminderKind), now)
     if state.periods:
-        timers.schedule_follow_up(state, now)
+        # §5.8: the follow-up counts from the day of the closure (today's date when left out, as before).
+        timers.schedule_follow_up(state, start_of_day(closed_on))
     return change
 
 

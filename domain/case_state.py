@@ -83,6 +83,11 @@ class CaseState(BaseModel):
     last_visit_on: date | None = None
     closure_reason: ClosureReason | None = None
     closed_at: datetime | None = None
+    # The days the steps happened (Riga dates; ruling 2026-11). None in states saved before they existed.
+    assessed_on: date | None = None
+    decided_on: date | None = None
+    referred_on: date | None = None  # the current assistant's referral (HRS-3: hours count from it)
+    closed_on: date | None = None
     follow_up_done: bool = False
     reminders: list[Reminder] = Field(default_factory=list)
     reminder_counter: int = 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 from pydantic import BaseModel, Field
@@ -62,6 +63,7 @@ class ReservePlace(BaseModel):
 
     case_id: str
     client: ClientLoad
+    on: date | None = None  # the referral's day when given (CAP-1: the assistant served then; HRS-3)
 
 
 class ReleasePlace(BaseModel):

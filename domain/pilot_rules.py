@@ -7,7 +7,7 @@ the applying functions check again, change the state and return the change to re
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from domain.calendar import local_date, start_of_day
@@ -26,7 +26,7 @@ from domain.pilot_commands import (
     ReservePlace,
     Withdraw,
 )
-from domain.pilot_phase import END_PHASES, AssistantPhase
+from domain.pilot_phase import END_PHASES, SERVING_PHASES, AssistantPhase
 from domain.pilot_state import AssistantState, PilotChange
 from domain.roles import SYSTEM_ACTOR, Actor, Role
 
@@ -165,9 +165,26 @@ def withdraw(state: AssistantState, command: Withdraw, now: datetime) -> PilotCh
 
 # --- the caseload (CAP-1…CAP-7) ------------------------------------------------------
 
+def phase_on(state: AssistantState, day: date) -> AssistantPhase:
+    """The assistant's phase on ``day`` by the calendar from the training start (PH-5), withdrawn from the
+    day of the withdrawal (PH-6); the current phase when the contract has no calendar."""
+    if state.withdrawn_on is not None and day >= state.withdrawn_on:
+        return AssistantPhase.WITHDRAWN
+    if state.calendar is None:
+        return state.phase
+    return state.calendar.phase_on(day)
+
+
 def check_reserve(state: AssistantState, request: ReservePlace, now: datetime) -> None:
     fte = capacity_fte(local_date(now), state.amendments)
     violations = caseload_violations(state.phase, fte, state.clients, request.client, state.timings.limits)
+    held = request.case_id in state.client_ids()
+    phase_then = phase_on(state, request.on) if request.on is not None else state.phase
+    if not held and phase_then not in SERVING_PHASES and not any(v.rule == "CAP-1" for v in violations):
+        # CAP-1 on the referral's day: a referral is never dated on a day the assistant could not serve.
+        violations.insert(0, CaseloadViolation(
+            rule="CAP-1", message=f"on {request.on} the assistant was in phase {phase_then.value} and could "
+                                  "not serve clients", numbers={"phase": phase_then.value, "on": str(request.on)}))
     if violations:
         raise caseload_refusal(violations)
 

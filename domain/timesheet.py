@@ -11,18 +11,21 @@ and the configurable limits as :class:`TimesheetLimits`.
   are ordinary working time (000 §10.2): no day of the week is refused.
 - HRS-2: at most 8 hours a day and 40 an ISO week (refused above); weekly hours above
   40 × FTE are accepted but flagged (``HRS-2-FTE``).
-- HRS-3: service hours only in ``limited_service`` and ``full_service``.
+- HRS-3: service hours only in ``limited_service`` and ``full_service``, and only on a day the
+  case was referred to the assistant (ruling 2026-11: :mod:`domain.assignments`).
 - HRS-7: a quarter whose report is submitted is frozen until a correction reopens it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from domain.assignments import Assignment, check_assigned_on
 from domain.errors import RuleViolation
 from domain.pilot_phase import SERVING_PHASES, AssistantPhase
 from domain.values import ServiceDate, ShortText
@@ -90,10 +93,14 @@ def check_entry(
     fte: Decimal,
     quarter_frozen: bool,
     limits: TimesheetLimits = DEFAULT_LIMITS,
+    assignments: Sequence[Assignment] | None = None,
 ) -> list[str]:
     """May ``entry`` be recorded? Raises :class:`RuleViolation` on the first broken rule,
     in this order: future date (HRS-1), frozen quarter (HRS-7), kind/case shape (HRS-1),
-    phase (HRS-3), referral (HRS-1), day limit (HRS-2), week limit (HRS-2).
+    phase (HRS-3), referral (HRS-1), referral on that day (HRS-3), day limit (HRS-2), week limit (HRS-2).
+
+    ``assignments`` are the assistant's windows on the entry's case (HRS-3, ruling 2026-11): the
+    day must lie inside one of them; None leaves the day unchecked.
 
     ``hours_that_day`` and ``hours_that_week`` are the hours already recorded on the
     entry's day and ISO week (without this entry). Returns the entry's flags:
@@ -121,6 +128,9 @@ def check_entry(
         # HRS-1: only the assistant's own (referred) cases.
         if not case_referred:
             raise RuleViolation("HRS-1", "the case is not referred to this assistant", case_id=entry.case_id)
+        # HRS-3 (ruling 2026-11): only on a day the case was referred to the assistant.
+        if assignments is not None:
+            check_assigned_on(entry.worked_on, entry.case_id, assignments)
     # HRS-2: the hard limits.
     day_total = hours_that_day + entry.hours
     if day_total > limits.max_hours_per_day:

@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 
 from domain.calendar import add_months, local_date
+from domain.quarters import Quarter
 from domain.roles import Role
 from famassist.settings import Settings
 from famassist.tokens import issue_dev_token
@@ -94,16 +95,24 @@ def load_demo(settings: Settings, api_url: str, today: date | None = None) -> It
         for assistant_id in ASSISTANTS:
             yield _assistant(api, assistant_id, today)
         sw = api.headers(Role.SOCIAL_WORKER, SOCIAL_WORKER)
+        # HRS-3: the referred families date from the quarter before's last day, so its hours can be logged then.
+        since = Quarter.of(today).starts_on - timedelta(days=1)
         for n, step in enumerate(["registered", "assessed", "referred", "in_service"], start=1):
+            referred = step in {"referred", "in_service"}
+            applied_on = (since if referred else today) - timedelta(days=n)
             case = api.send("POST", "/cases", sw, {"full_name": f"Demo family {n}", "personal_code": f"32{n:09d}",
-                                                   "consent": True, "applied_on": str(today - timedelta(days=n))})
+                                                   "consent": True, "applied_on": str(applied_on)})
+            dated = {"assessed_on": str(since)} if referred else {}
             case_id = case["case"]["case_id"]
             if step != "registered":
-                api.send("POST", f"/cases/{case_id}/assessment", sw, _assessment("low" if n % 2 else "medium"))
-            if step in {"referred", "in_service"}:
-                api.send("POST", f"/cases/{case_id}/decision", sw, {"decision": "granted", "reasons": "Assessed"})
+                api.send("POST", f"/cases/{case_id}/assessment", sw,
+                         {**_assessment("low" if n % 2 else "medium"), **dated})
+            if referred:
+                api.send("POST", f"/cases/{case_id}/decision", sw, {"decision": "granted", "reasons": "Assessed",
+                                                                    "decided_on": str(since)})
                 api.send("POST", f"/cases/{case_id}/referral", sw, {
-                    "assistant_id": ASSISTANTS[n % 2], "primary_information": "Demo family", "plan": _plan(today)})
+                    "assistant_id": ASSISTANTS[n % 2], "primary_information": "Demo family", "plan": _plan(today),
+                    "referred_on": str(since)})
             if step == "in_service":
                 api.send("POST", f"/cases/{case_id}/service-start", sw, {"starts_on": str(today)})
             yield f"{case_id}  {step}"

@@ -283,3 +283,21 @@ class IdempotencyRecord(SQLModel, table=True):
     content_type: str | None = Field(default=None, max_length=100)
     body: bytes
     created_at: datetime = _utc(nullable=False, index=True)
+
+
+# --- HRS-3: which assistant a case was referred to on which days (ruling 2026-11) ---------
+
+class CaseAssignment(SQLModel, table=True):
+    """One window of a case with one assistant: from the referral's day up to the day it ended (both
+    included), written by the case projection; ``to_date`` is null while it lasts."""
+
+    __tablename__ = "case_assignment"
+    __table_args__ = (UniqueConstraint("case_id", "opened_seq", name="uq_case_assignment_opened"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: str = Field(index=True, foreign_key="case_record.case_id", max_length=36)
+    assistant_id: str = Field(index=True, max_length=100)
+    from_date: date
+    to_date: date | None = None
+    ended_by: str | None = Field(default=None, max_length=12)  # closed, re-referred, withdrawn
+    opened_seq: int  # the case's audit sequence number of the referral (CASE-4)

@@ -54,6 +54,9 @@ C = TypeVar("C", bound=Command)
 # Versions of this workflow's code paths (replay keeps older histories valid).
 CAP6_RESERVE = "cap6-reserve-place"  # referral reserves a place on the assistant's pilot
 AFTER_REGISTRATION = "steps-after-registration"  # no step is recorded before the registration
+# HRS-3: the referral's day goes to the pilot's reservation (CAP-1 on that day), and a withdrawal from a
+# case already flagged for reassignment is recorded (it ends the assistant's window).
+STEP_DATES = "hrs3-step-dates"
 
 
 def case_workflow_id(case_id: str) -> str:
@@ -173,7 +176,8 @@ class ClientCaseWorkflow(EntityWorkflow):
             self._trial(rules.refer, command)
             previous = self._state.assistant_id
             if workflow.patched(CAP6_RESERVE):
-                await self._reserve_place(command.assistant_id)
+                on = command.referred_on if workflow.patched(STEP_DATES) else None
+                await self._reserve_place(command.assistant_id, on)
             change = rules.refer(self._state, command, workflow.now())
             await self._record(change)
             if previous and previous != command.assistant_id and workflow.patched(CAP6_RESERVE):
@@ -181,9 +185,9 @@ class ClientCaseWorkflow(EntityWorkflow):
             self._changed = True
             return self._state
 
-    async def _reserve_place(self, assistant_id: str) -> None:
+    async def _reserve_place(self, assistant_id: str, on: date | None = None) -> None:
         request = ReservePlaceRequest(assistant_id=assistant_id, place=ReservePlace(
-            case_id=self._state.case_id, client=rules.client_load(self._state)))
+            case_id=self._state.case_id, client=rules.client_load(self._state), on=on))
         try:
             await workflow.execute_activity(
                 "reserve_place", request, start_to_close_timeout=timedelta(seconds=30),
@@ -241,7 +245,9 @@ class ClientCaseWorkflow(EntityWorkflow):
     async def flag_needs_reassignment(self, flag: FlagReassignment) -> None:
         """PH-6 / CAP-3, from the assistant's pilot workflow."""
         async with self._turn():
-            change = rules.flag_needs_reassignment(self._state, flag.assistant_id, flag.rule, workflow.now())
+            withdrawal = flag.rule == "PH-6" and self._state.needs_reassignment and workflow.patched(STEP_DATES)
+            change = rules.flag_needs_reassignment(self._state, flag.assistant_id, flag.rule, workflow.now(),
+                                                   record_withdrawal=withdrawal)
             if change is not None:
                 await self._record(change)
                 self._changed = True

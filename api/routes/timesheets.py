@@ -15,6 +15,7 @@ from api.auth import Principal, PrincipalDep, require_own_municipality
 from api.deps import ReadableAssistant, SessionDep, SettingsDep
 from api.idempotency import RequestKey, RequestKeyDep
 from api.routes.assistants import pilot_timings
+from domain.assignments import Assignment
 from domain.calendar import local_date
 from domain.errors import RuleViolation
 from domain.pilot import FteAmendment, fte_on, phase_calendar
@@ -24,7 +25,8 @@ from domain.report_state import FROZEN, ReportStatus
 from domain.roles import Role
 from domain.timesheet import TimesheetEntryInput, TimesheetLimits, check_entry, week_bounds
 from famassist.settings import Settings
-from persistence.models import AssistantRecord, CaseEvent, CaseRecord, QuarterlyReport, TimesheetEntry
+from persistence.assignments import as_assignment, case_assignments
+from persistence.models import AssistantRecord, QuarterlyReport, TimesheetEntry
 
 router = APIRouter(prefix="/assistants/{assistant_id}/timesheet", tags=["hours"])
 
@@ -62,13 +64,11 @@ def phase_on(row: AssistantRecord, day: date, settings: Settings) -> AssistantPh
     return phase_calendar(row.training_starts_on, row.pilot_ends_on, pilot_timings(settings)).phase_on(day)
 
 
-def _open_on(session: Session, case: CaseRecord, day: date) -> bool:
-    """A closed case takes service hours up to the day it was closed, not after."""
-    if case.status != "closed":
-        return True
-    closed = session.exec(select(CaseEvent.at).where(CaseEvent.case_id == case.case_id,
-                                                     CaseEvent.action == "closed")).first()
-    return closed is not None and day <= local_date(closed)
+def _windows(session: Session, case_id: str | None, assistant_id: str) -> list[Assignment]:
+    """HRS-3: the assistant's assignments to the case (from the referral up to the day it ended)."""
+    if case_id is None:
+        return []
+    return [as_assignment(a) for a in case_assignments(session, case_id, assistant_id)]
 
 
 def _hours(session: Session, assistant_id: str, first: date, last: date) -> Decimal:
@@ -84,7 +84,8 @@ def log_hours(body: TimesheetEntryInput, row: ReadableAssistant, principal: Prin
     """Log one entry: date, hours in quarter-hour steps, kind (`service` with a case, `training`, `other`).
 
     Refused (409 with the rule): over 8 h a day or 40 h an ISO week (HRS-2), service hours outside
-    limited or full service (HRS-3) or for a case not referred to the assistant (HRS-1), a future
+    limited or full service (HRS-3), for a case not referred to the assistant (HRS-1) or not on that
+    day (HRS-3: from the referral up to the closure, re-referral or withdrawal, both days included), a future
     date, a quarter whose report is submitted (HRS-7). Over 40 × FTE a week is accepted and flagged.
     """
     _may_log(principal, row)
@@ -98,14 +99,13 @@ def log_hours(body: TimesheetEntryInput, row: ReadableAssistant, principal: Prin
     report = session.exec(select(QuarterlyReport).where(
         QuarterlyReport.municipality == row.municipality, QuarterlyReport.year == Quarter.of(day).year,
         QuarterlyReport.quarter == Quarter.of(day).number).with_for_update()).first()
-    case = session.get(CaseRecord, body.case_id) if body.case_id else None
+    windows = _windows(session, body.case_id, row.assistant_id)
     monday, sunday = week_bounds(day)
     amendments = [FteAmendment(effective_from=date.fromisoformat(a["effective_from"]), fte=Decimal(a["fte"]))
                   for a in row.amendments]
     flags = check_entry(
         body, today=local_date(now), phase_on_day=phase_on(row, day, settings),
-        case_referred=case is not None and case.assistant_id == row.assistant_id
-        and _open_on(session, case, day),
+        case_referred=bool(windows), assignments=windows,
         hours_that_day=_hours(session, row.assistant_id, day, day),
         hours_that_week=_hours(session, row.assistant_id, monday, sunday),
         fte=fte_on(day, amendments),

@@ -32,15 +32,18 @@ async def test_hrs6_the_schedule_starts_a_report_driven_from_draft_to_paid(api: 
     me = api.auth(Role.ASSISTANT, municipality=town, user=ga)
     ministry = api.auth(Role.MINISTRY, municipality="LV", user="lm-1")
 
+    # HRS-3: the case was referred before the hours logged below, at the start of the last quarter.
+    since = str(Quarter.of(date.today()).previous().starts_on)
     opened = await http.post("/cases", headers=sw, json={"full_name": "F", "personal_code": "32111111111",
-                                                         "consent": True})
+                                                         "consent": True, "applied_on": since})
     case_id = opened.json()["case"]["case_id"]
-    await http.post(f"/cases/{case_id}/assessment", headers=sw, json={"assessment": {
+    await http.post(f"/cases/{case_id}/assessment", headers=sw, json={"assessed_on": since, "assessment": {
         "target_group": "family_with_children", "child_safety_risk": "low", "skill_areas": ["housing"],
         "methods": ["ecomap"], "service_needed": True, "opinion": "Needed.", "client_motivated": True}})
-    await http.post(f"/cases/{case_id}/decision", headers=sw, json={"decision": "granted", "reasons": "ok"})
+    await http.post(f"/cases/{case_id}/decision", headers=sw, json={"decision": "granted", "reasons": "ok",
+                                                                    "decided_on": since})
     referred = await http.post(f"/cases/{case_id}/referral", headers=sw, json={
-        "assistant_id": ga, "primary_information": "F", "plan": {
+        "assistant_id": ga, "primary_information": "F", "referred_on": since, "plan": {
             "goals": ["g"], "expected_results": ["r"], "responsible": "sw",
             "tasks": [{"description": "t", "due_on": str(riga_today()), "responsible": "assistant"}]}})
     assert referred.status_code == 200, referred.text

@@ -659,7 +659,7 @@ def test_closure_resolves_every_open_reminder_and_schedules_a_follow_up_3_months
     closed_at = datetime(2021, 7, 20, 10, tzinfo=UTC)
     change = rules.close(state, close_cmd(), closed_at)
     assert change.action == "closed"
-    assert change.details == {"closure_reason": "goals_achieved"}
+    assert change.details == {"closure_reason": "goals_achieved", "closed_on": "2021-07-20"}
     assert sorted(r.kind for r in change.resolved) == [ReminderKind.REVIEW_DUE, ReminderKind.SIGNIFICANT_CHANGE]
     assert all(r.resolved_at == closed_at for r in change.resolved)
     assert state.status is CaseStatus.CLOSED
