@@ -83,6 +83,7 @@ class Child:
                         waited_seconds=self.stop_seconds)
             self.proc.kill()
             self.proc.wait()
+        log.info("child stopped", child=self.name, exit_code=self.proc.returncode, pid=self.proc.pid)
 
 
 @dataclass

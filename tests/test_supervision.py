@@ -187,6 +187,9 @@ def test_a_killed_worker_is_restarted_with_a_log_line_and_the_api_answers_throug
     assert len(up.pids("api")) == 1  # the API was never restarted
     assert up.stop() == 0
     assert not any(_alive(pid) for name in ("temporal", "worker", "api") for pid in up.pids(name))
+    # The real worker (`python -m worker`), given SIGTERM by `famassist up`, stopped gracefully.
+    stopped = re.search(r"child stopped\s+child=worker exit_code=0", up.output)
+    assert stopped and "worker stopped" in up.output[:stopped.start()], up.output
 
 
 def test_a_killed_temporal_is_restarted_and_meanwhile_the_api_answers_503(start_up: Callable[..., Up]) -> None:
