@@ -200,6 +200,7 @@ def test_a_killed_temporal_is_restarted_and_meanwhile_the_api_answers_503(start_
         case_id = open_case_and_assess(up, http, 2)
         [temporal] = up.pids("temporal")
         [api] = up.pids("api")
+        watch = HealthWatch(up.api)
         os.kill(temporal, signal.SIGKILL)
         up.expect(rf"child exited; restarting\s+child=temporal exit_code=-9 pid={temporal} restart_in_seconds=25")
         health = http.get("/health")
@@ -212,6 +213,8 @@ def test_a_killed_temporal_is_restarted_and_meanwhile_the_api_answers_503(start_
         assert len(up.pids("temporal")) == 1  # still waiting for its restart
         wait(lambda: len(up.pids("temporal")) == 2, 30, "Temporal started again")
         wait(lambda: http.get("/health").status_code == 200, 60, "/health healthy again")
+        statuses = watch.stop()
+        assert 503 in statuses and set(statuses) <= {200, 503}, statuses  # never without an answer
         step = http.post(f"/cases/{case_id}/decision", headers=up.headers(),
                          json={"decision": "granted", "reasons": "Assessed"}, timeout=90)
         assert step.status_code == 200, step.text  # the same Temporal database: the case is where it was
