@@ -1,10 +1,17 @@
-"""The Temporal worker: builds the client, the activities and the worker. Nothing else."""
+"""The Temporal worker: builds the client, the activities and the worker. Nothing else.
+
+On SIGTERM or SIGINT it stops gracefully: it stops polling, gives the running activities
+``worker_shutdown_seconds`` to finish (then cancels them), and exits 0.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import signal
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
+import structlog
 from temporalio.client import Client
 from temporalio.worker import Worker
 
@@ -21,6 +28,7 @@ from workflows.assistant_pilot import AssistantPilotWorkflow
 from workflows.client_case import ClientCaseWorkflow
 from workflows.quarterly_report import QuarterlyReportRoundWorkflow, QuarterlyReportWorkflow
 
+log = structlog.get_logger("worker")
 WORKFLOWS = [ClientCaseWorkflow, AssistantPilotWorkflow, QuarterlyReportWorkflow, QuarterlyReportRoundWorkflow]
 
 
@@ -41,7 +49,35 @@ def build_worker(
                     reports.record_report_change],
         activity_executor=executor,
         max_concurrent_activities=8,
+        graceful_shutdown_timeout=timedelta(seconds=settings.worker_shutdown_seconds),
     )
+
+
+async def serve(worker: Worker) -> None:
+    """Run the worker until SIGTERM or SIGINT, then shut it down gracefully.
+
+    Shutting down stops polling for new tasks and waits for the running activities for the
+    worker's ``graceful_shutdown_timeout``; a fatal worker error is raised as before.
+    """
+    loop = asyncio.get_running_loop()
+    asked = asyncio.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, asked.set)
+    try:
+        running = asyncio.create_task(worker.run())
+        waiting = asyncio.create_task(asked.wait())
+        await asyncio.wait({running, waiting}, return_when=asyncio.FIRST_COMPLETED)
+        waiting.cancel()
+        if not running.done():
+            log.info("worker stopping: no new tasks; running activities may finish",
+                     task_queue=worker.task_queue, graceful_shutdown_seconds=worker.config().get(
+                         "graceful_shutdown_timeout", timedelta()).total_seconds())
+            await worker.shutdown()
+        await running
+        log.info("worker stopped", task_queue=worker.task_queue)
+    finally:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(signum)
 
 
 async def main() -> None:
@@ -50,7 +86,7 @@ async def main() -> None:
     client = await connect(settings)
     await ensure_quarterly_schedule(client, settings)
     with ThreadPoolExecutor(max_workers=8) as executor:
-        await build_worker(client, settings, executor).run()
+        await serve(build_worker(client, settings, executor))
 
 
 if __name__ == "__main__":

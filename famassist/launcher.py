@@ -1,20 +1,32 @@
-"""``famassist up``: the dev server, migrations, the worker and the API, stopped together."""
+"""``famassist up``: the dev server, migrations, the worker and the API, supervised and stopped together.
+
+Before anything starts, every port the stack binds is checked: a busy one is named with the
+setting that moves it, and nothing starts. Once up, a child that dies is restarted with
+exponential backoff (famassist/supervisor.py); the API keeps answering while Temporal or the
+worker is down. Ctrl-C or SIGTERM stops the API, then the worker (which finishes its running
+activities), then Temporal.
+"""
 
 from __future__ import annotations
 
-import os
+import errno
 import secrets
 import signal
 import socket
 import subprocess
 import sys
 import time
-from pathlib import Path
+from collections.abc import Callable
+from dataclasses import dataclass
 from urllib.request import urlopen
 
 from famassist.devserver import dev_server_command
+from famassist.logs import configure_logging
 from famassist.settings import Settings
+from famassist.supervisor import Backoff, Child, Supervisor
 from persistence.migrate import upgrade
+
+STARTUP_SECONDS = 60
 
 
 def ensure_dev_signing_key(settings: Settings) -> bool:
@@ -25,6 +37,62 @@ def ensure_dev_signing_key(settings: Settings) -> bool:
     settings.jwt_secret_file.write_text(secrets.token_urlsafe(48))
     settings.jwt_secret_file.chmod(0o600)
     return True
+
+
+@dataclass(frozen=True)
+class Port:
+    host: str
+    port: int
+    what: str
+    setting: str
+
+
+def temporal_host_port(settings: Settings) -> tuple[str, int]:
+    host, _, port = settings.temporal_address.rpartition(":")
+    return host, int(port)
+
+
+def stack_ports(settings: Settings, *, start_temporal: bool) -> list[Port]:
+    """The fixed ports `famassist up` binds (the dev server's other ports are picked free by itself)."""
+    ports = [Port(settings.api_host, settings.api_port, "the API", "FAMASSIST_API_PORT")]
+    if start_temporal:
+        host, port = temporal_host_port(settings)
+        ports += [Port(host, port, "the Temporal frontend", "FAMASSIST_TEMPORAL_ADDRESS"),
+                  Port(host, settings.temporal_ui_port, "the Temporal UI", "FAMASSIST_TEMPORAL_UI_PORT")]
+    return ports
+
+
+def bind_problem(host: str, port: int) -> str | None:
+    """Why (host, port) cannot be listened on now, or None. SO_REUSEADDR as the servers use it, so a
+    port a stopped stack left in TIME_WAIT counts as free; a listening one does not."""
+    try:
+        addresses = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except OSError as exc:
+        return f"the address {host} cannot be resolved ({exc})"
+    for family, kind, proto, _name, address in addresses:
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind(address)
+            except OSError as exc:
+                return "is in use by another program" if exc.errno == errno.EADDRINUSE else f"cannot be bound ({exc})"
+    return None
+
+
+def port_problems(ports: list[Port]) -> list[str]:
+    problems: list[str] = []
+    seen: dict[int, Port] = {}
+    for p in ports:
+        if p.port in seen:
+            problems.append(f"port {p.port} is set for both {seen[p.port].what} ({seen[p.port].setting}) and "
+                            f"{p.what} ({p.setting}); give one of them another port")
+            continue
+        seen[p.port] = p
+        problem = bind_problem(p.host, p.port)
+        if problem:
+            problems.append(f"port {p.port} on {p.host} ({p.what}) {problem}: stop what uses it, or choose "
+                            f"another port with {p.setting}")
+    return problems
 
 
 def wait_for_port(host: str, port: int, seconds: float, proc: subprocess.Popen[bytes] | None = None) -> None:
@@ -40,56 +108,43 @@ def wait_for_port(host: str, port: int, seconds: float, proc: subprocess.Popen[b
     raise TimeoutError(f"nothing listens on {host}:{port} after {seconds:.0f}s")
 
 
-def wait_for_health(url: str, seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            with urlopen(url, timeout=2) as answer:
-                if answer.status == 200:
-                    return True
-        except OSError:
-            pass
+def healthy(url: str) -> bool:
+    try:
+        with urlopen(url, timeout=2) as answer:
+            return bool(answer.status == 200)
+    except OSError:
+        return False
+
+
+def wait_until_up(supervisor: Supervisor, health_url: str, stopping: Callable[[], bool]) -> str | None:
+    """None once the API answers healthy; else why not. Temporal or the API exiting during the
+    start is a mistake to show (a bad setting), not to retry; the worker is restarted meanwhile."""
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline and not stopping():
+        for child in supervisor.children:
+            if child.name != "worker" and not child.running and child.proc is not None:
+                return f"{child.name} exited with code {child.proc.returncode} while starting"
+        supervisor.tend()
+        if healthy(health_url):
+            return None
         time.sleep(0.3)
-    return False
-
-
-class Stack:
-    """The child processes of ``famassist up``, stopped in reverse order."""
-
-    def __init__(self) -> None:
-        self.children: list[tuple[str, subprocess.Popen[bytes]]] = []
-
-    def start(self, name: str, command: list[str], log_file: Path | None = None) -> subprocess.Popen[bytes]:
-        out = open(log_file, "ab") if log_file else None  # noqa: SIM115 (kept open for the child)
-        proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT if out else None,
-                                start_new_session=True, env=os.environ.copy())
-        self.children.append((name, proc))
-        return proc
-
-    def dead(self) -> str | None:
-        for name, proc in self.children:
-            if proc.poll() is not None:
-                return f"{name} exited with code {proc.returncode}"
-        return None
-
-    def stop(self) -> None:
-        for _name, proc in reversed(self.children):
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-                try:
-                    proc.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
+    return None if stopping() else f"the API did not become healthy in {STARTUP_SECONDS}s"
 
 
 def run_stack(settings: Settings, *, start_temporal: bool = True) -> int:
+    configure_logging(settings.log_format, settings.log_level)
+    problems = port_problems(stack_ports(settings, start_temporal=start_temporal))
+    if problems:
+        for problem in problems:
+            print(f"famassist up: {problem}", file=sys.stderr)
+        print("Nothing was started.", file=sys.stderr)
+        return 1
     var = settings.var_dir
     var.mkdir(parents=True, exist_ok=True)
     if ensure_dev_signing_key(settings):
         print(f"Created the development signing key {settings.jwt_secret_file}")
     upgrade(settings.database_url)
-    stack = Stack()
+    supervisor = Supervisor(Backoff.from_settings(settings))
     stopping = False
 
     def _stop(_signum: int, _frame: object) -> None:
@@ -99,31 +154,38 @@ def run_stack(settings: Settings, *, start_temporal: bool = True) -> int:
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
     try:
-        host, _, port = settings.temporal_address.rpartition(":")
+        host, port = temporal_host_port(settings)
         if start_temporal:
-            temporal = stack.start("temporal", dev_server_command(
-                db_file=settings.temporal_db_file, ip=host, port=int(port), ui_port=settings.temporal_ui_port,
-                namespace=settings.temporal_namespace), var / "temporal.log")
-            wait_for_port(host, int(port), 60, temporal)
-        stack.start("worker", [sys.executable, "-m", "worker"])
-        stack.start("api", [sys.executable, "-m", "uvicorn", "--factory", "api.app:app_from_settings",
-                            "--host", settings.api_host, "--port", str(settings.api_port), "--log-level", "warning"])
-        api = f"http://{settings.api_host}:{settings.api_port}"
-        if not wait_for_health(f"{api}/health", 60):
-            print(f"The API did not become healthy: {stack.dead() or 'see the output above'}", file=sys.stderr)
-            return 1
-        print(f"\nfamassist is running.\n  API docs:    {api}/docs\n  Health:      {api}/health")
-        if start_temporal:
-            print(f"  Temporal UI: http://{host}:{settings.temporal_ui_port}")
-        print("  A token:     .venv/bin/famassist token --role social_worker --municipality CESIS --user sw-1\n"
-              "Press Ctrl-C to stop.\n", flush=True)
-        while not stopping:
-            problem = stack.dead()
-            if problem:
-                print(f"Stopping: {problem}", file=sys.stderr)
+            temporal = supervisor.start(Child("temporal", dev_server_command(
+                db_file=settings.temporal_db_file, ip=host, port=port, ui_port=settings.temporal_ui_port,
+                namespace=settings.temporal_namespace), var / "temporal.log"))
+            assert temporal.proc is not None
+            try:
+                wait_for_port(host, port, STARTUP_SECONDS, temporal.proc)
+            except (RuntimeError, TimeoutError) as exc:
+                print(f"Temporal did not start: {exc} (see {var / 'temporal.log'})", file=sys.stderr)
                 return 1
-            time.sleep(0.5)
-        print("Stopping …")
+        # The worker may take worker_shutdown_seconds to finish its activities when stopped.
+        supervisor.start(Child("worker", [sys.executable, "-m", "worker"],
+                               stop_seconds=settings.worker_shutdown_seconds + 15))
+        supervisor.start(Child("api", [sys.executable, "-m", "uvicorn", "--factory", "api.app:app_from_settings",
+                                       "--host", settings.api_host, "--port", str(settings.api_port),
+                                       "--log-level", "warning"]))
+        api = f"http://{settings.api_host}:{settings.api_port}"
+        failure = wait_until_up(supervisor, f"{api}/health", lambda: stopping)
+        if failure:
+            print(f"The stack did not come up: {failure}", file=sys.stderr)
+            return 1
+        if not stopping:
+            print(f"\nfamassist is running.\n  API docs:    {api}/docs\n  Health:      {api}/health")
+            if start_temporal:
+                print(f"  Temporal UI: http://{host}:{settings.temporal_ui_port}")
+            print("  A token:     .venv/bin/famassist token --role social_worker --municipality CESIS --user sw-1\n"
+                  "A child that exits is restarted. Press Ctrl-C to stop.\n", flush=True)
+        while not stopping:
+            supervisor.tend()
+            time.sleep(0.2)
+        print("Stopping …", flush=True)
         return 0
     finally:
-        stack.stop()
+        supervisor.stop()

@@ -35,6 +35,12 @@ class Settings(BaseSettings):
     unfinished_case_grace_seconds: int = Field(default=600, ge=0)  # then an opening that never started is repaired
     case_repair_interval_seconds: int = Field(default=60, ge=1)  # how often the API looks for such openings
 
+    # --- supervision: `famassist up` restarts a child that dies; the worker stops gracefully
+    restart_initial_delay_seconds: float = Field(default=1.0, gt=0)  # the first restart's delay …
+    restart_max_delay_seconds: float = Field(default=30.0, gt=0)  # … doubling up to this
+    restart_reset_after_seconds: float = Field(default=60.0, gt=0)  # up this long: the next delay is the first again
+    worker_shutdown_seconds: float = Field(default=30.0, ge=0)  # SIGTERM: running activities get this long
+
     # --- tokens -------------------------------------------------------------
     # The development signing key (HS256). Unset in production, where tokens
     # come from the identity provider and are checked with jwt_public_key.
