@@ -26,9 +26,11 @@ from api.routes import (
     reports,
     timesheets,
 )
+from api.write_busy import write_busy
 from famassist.logs import configure_logging
 from famassist.settings import Settings, get_settings
 from persistence.db import make_engine, session_factory
+from persistence.unit_of_work import WriteBusy
 
 log = structlog.get_logger("api")
 
@@ -56,6 +58,7 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    app.add_exception_handler(WriteBusy, write_busy)  # a lock not had in time: 503, Retry-After
     for module in (health, cases, case_steps, reminders, municipalities, assistants, assistant_steps, timesheets,
                    reports):
         app.include_router(module.router)

@@ -22,7 +22,15 @@ from domain.report_state import FROZEN, ReportStatus
 from domain.roles import Role
 from domain.timesheet import TimesheetEntryInput, TimesheetLimits, check_entry, week_bounds
 from famassist.settings import Settings
-from persistence.models import AssistantRecord, CaseEvent, CaseRecord, QuarterlyReport, TimesheetEntry
+from persistence.models import (
+    AssistantRecord,
+    CaseEvent,
+    CaseRecord,
+    Municipality,
+    QuarterlyReport,
+    TimesheetEntry,
+)
+from persistence.unit_of_work import begin_write, lock_row
 
 router = APIRouter(prefix="/assistants/{assistant_id}/timesheet", tags=["hours"])
 
@@ -69,6 +77,17 @@ def _open_on(session: Session, case: CaseRecord, day: date) -> bool:
     return closed is not None and day <= local_date(closed)
 
 
+def lock_timesheets(session: Session, row: AssistantRecord) -> None:
+    """One writer at a time of a municipality's timesheets, and none while its quarter is frozen.
+
+    The freeze at submission locks the same municipality row (activities/reports.py), so an
+    entry is either in the frozen snapshot or refused with HRS-7; entries for one assistant
+    queue, so the day and week limits (HRS-2) hold under concurrency, on SQLite and PostgreSQL.
+    """
+    begin_write(session)
+    lock_row(session, Municipality, row.municipality)
+
+
 def _hours(session: Session, assistant_id: str, first: date, last: date) -> Decimal:
     entries = session.exec(select(TimesheetEntry.hours).where(
         TimesheetEntry.assistant_id == assistant_id, TimesheetEntry.worked_on >= first,
@@ -88,12 +107,10 @@ def log_hours(body: TimesheetEntryInput, row: ReadableAssistant, principal: Prin
     _may_log(principal, row)
     now = datetime.now(UTC)
     day = body.worked_on
-    # One entry at a time per assistant: the day and week limits hold under concurrency.
-    session.exec(select(AssistantRecord).where(AssistantRecord.assistant_id == row.assistant_id)
-                 .with_for_update()).one()
+    lock_timesheets(session, row)  # HRS-2, HRS-7: the checks below and the insert are one step
     report = session.exec(select(QuarterlyReport).where(
         QuarterlyReport.municipality == row.municipality, QuarterlyReport.year == Quarter.of(day).year,
-        QuarterlyReport.quarter == Quarter.of(day).number).with_for_update()).first()
+        QuarterlyReport.quarter == Quarter.of(day).number)).first()
     case = session.get(CaseRecord, body.case_id) if body.case_id else None
     monday, sunday = week_bounds(day)
     amendments = [FteAmendment(effective_from=date.fromisoformat(a["effective_from"]), fte=Decimal(a["fte"]))
@@ -120,13 +137,14 @@ def log_hours(body: TimesheetEntryInput, row: ReadableAssistant, principal: Prin
 def remove_entry(entry_id: int, row: ReadableAssistant, principal: PrincipalDep, session: SessionDep) -> None:
     """Remove a wrong entry: a correction, refused once the quarter's report is submitted (HRS-7)."""
     _may_log(principal, row)
+    lock_timesheets(session, row)  # HRS-7: never removed from a quarter being frozen
     entry = session.get(TimesheetEntry, entry_id)
     if entry is None or entry.assistant_id != row.assistant_id:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such entry")
     quarter = Quarter.of(entry.worked_on)
     report = session.exec(select(QuarterlyReport).where(
         QuarterlyReport.municipality == row.municipality, QuarterlyReport.year == quarter.year,
-        QuarterlyReport.quarter == quarter.number).with_for_update()).first()
+        QuarterlyReport.quarter == quarter.number)).first()
     if report is not None and ReportStatus(report.status) in FROZEN:
         raise RuleViolation("HRS-7", "the quarter's report is submitted; a correction must reopen it",
                             report_id=report.report_id, status=report.status)
