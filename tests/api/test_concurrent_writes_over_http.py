@@ -7,13 +7,16 @@ them in its thread pool, truly at the same time, each with its own database sess
 from __future__ import annotations
 
 import asyncio
+import threading
 import uuid
 from collections import Counter, defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import insert
 
 from domain.calendar import local_date
@@ -21,8 +24,10 @@ from domain.quarters import Quarter
 from domain.roles import Role
 from domain.timesheet import week_bounds
 from famassist.schedules import ensure_quarterly_schedule
+from persistence import db
 from persistence.db import make_engine, session_factory
 from persistence.models import AssistantRecord, TimesheetEntry
+from persistence.unit_of_work import lock_name, write_transaction
 from tests.api.conftest import Api, eventually, new_assistant_id, serving_assistant
 
 CONCURRENT = 8
@@ -179,3 +184,38 @@ async def test_mun1_concurrent_recordings_of_one_municipality_answer_once_and_ne
                                         for n in range(CONCURRENT)])
     assert Counter(a.status_code for a in agreements) == {201: 1, 409: CONCURRENT - 1}
     assert all(refused_with(a, "MUN-1") for a in agreements if a.status_code != 201)
+
+
+@pytest.fixture
+def short_lock_wait(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Writers wait 1 s for a lock, not 30 (requested before ``api``, so its engine is built with it)."""
+    monkeypatch.setattr(db, "LOCK_WAIT_SECONDS", 1)
+
+
+async def test_a_write_that_cannot_have_its_lock_in_time_answers_503_with_retry_after(short_lock_wait: None,
+                                                                                      api: Api) -> None:
+    town = f"B{uuid.uuid4().hex[:6].upper()}"
+    ministry = api.auth(Role.MINISTRY, municipality="LV", user="lm-1")
+    engine = make_engine(api.settings.database_url)
+    holding, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with write_transaction(session_factory(engine)) as session:
+            lock_name(session, f"municipality:{town}")
+            holding.set()
+            release.wait(20)
+
+    with ThreadPoolExecutor(1) as pool:
+        held = pool.submit(hold)
+        try:
+            assert await asyncio.to_thread(holding.wait, 10)
+            busy = await api.http.put(f"/municipalities/{town}", headers=ministry,
+                                      json={"name": "Busy", "population": 1000})
+        finally:
+            release.set()
+        held.result()
+    engine.dispose()
+    assert busy.status_code == 503 and busy.headers["Retry-After"].isdigit(), busy.text
+    assert (await api.http.get(f"/municipalities/{town}", headers=ministry)).status_code == 404  # nothing written
+    retried = await api.http.put(f"/municipalities/{town}", headers=ministry, json={"name": "Busy", "population": 1})
+    assert retried.status_code == 200
