@@ -84,23 +84,28 @@ async def test_hrs7_an_entry_racing_the_submission_is_in_the_frozen_snapshot_or_
     me = api.auth(Role.ASSISTANT, municipality=town, user=ga)
     path = f"/assistants/{ga}/timesheet"
     quarter = Quarter.of(today()).previous()
-    assert (await http.post(path, headers=me, json=other(quarter.starts_on + timedelta(days=20), "3"))).status_code \
-        == 201
+    first = await http.post(path, headers=me, json=other(quarter.starts_on + timedelta(days=20), "3"))
+    assert first.status_code == 201
 
     _a_busy_colleague(api, town, quarter)
     report_id = f"{town}-{quarter.label}"
     await _draft_report(api, town, report_id, head)
 
-    # Eight writers, each in a week of its own, post quarter-hours until the submission has
-    # answered, and once more after it; the submission goes out while they write.
+    # Eight writers, each in a week of its own, post quarter-hours (and remove every third one
+    # again, a correction) until the submission has answered, and once more after it; the
+    # submission goes out while they write.
     submitted = asyncio.Event()
     answers: list[tuple[dict[str, Any], httpx.Response]] = []
+    removals: list[tuple[int, httpx.Response]] = []
 
     async def writer(n: int) -> None:
         for posted in range(5 * 28):  # 7 h a day on five days of week n: within HRS-2
             last = submitted.is_set()
             body = other(quarter.starts_on + timedelta(days=7 * n + posted // 28), "0.25")
-            answers.append((body, await http.post(path, headers=me, json=body)))
+            answers.append((body, answer := await http.post(path, headers=me, json=body)))
+            if answer.status_code == 201 and posted % 3 == 2:
+                entry_id = answer.json()["id"]
+                removals.append((entry_id, await http.delete(f"{path}/{entry_id}", headers=me)))
             if last:
                 return
         raise AssertionError("the submission did not answer in time")
@@ -118,14 +123,17 @@ async def test_hrs7_an_entry_racing_the_submission_is_in_the_frozen_snapshot_or_
     statuses = Counter(a.status_code for _, a in answers)
     assert set(statuses) <= {201, 409} and statuses[201] and statuses[409], statuses
     assert all(refused_with(a, "HRS-7") for _, a in answers if a.status_code != 201)
-    accepted = {a.json()["id"] for _, a in answers if a.status_code == 201}
+    assert {a.status_code for _, a in removals} <= {204, 409}
+    assert all(refused_with(a, "HRS-7") for _, a in removals if a.status_code != 204)
+    removed = {entry_id for entry_id, a in removals if a.status_code == 204}
+    accepted = {a.json()["id"] for _, a in answers if a.status_code == 201} - removed
     timesheet = (await http.get(path, headers=head, params={"from": str(quarter.starts_on),
                                                             "to": str(quarter.ends_on)})).json()
-    assert accepted <= {e["id"] for e in timesheet}  # every 201 is in the timesheet…
+    assert {e["id"] for e in timesheet} == accepted | {first.json()["id"]}  # every 201 is in the timesheet…
     frozen = (await http.get(f"/reports/{report_id}", headers=head)).json()
     assert frozen["status"] == "submitted"
     in_timesheet = sum((Decimal(e["hours"]) for e in timesheet), Decimal(0))
-    assert in_timesheet == 3 + Decimal("0.25") * len(accepted)  # …and nothing refused was written
+    assert in_timesheet == 3 + Decimal("0.25") * len(accepted)  # …nothing refused was written…
     # …and the frozen snapshot counts exactly the quarter's timesheet at submission.
     ours = next(a for a in frozen["snapshot"]["assistants"] if a["assistant_id"] == ga)
     assert Decimal(ours["totals"]["other_hours"]) == in_timesheet
