@@ -11,6 +11,7 @@ from temporalio.exceptions import ApplicationError
 from activities.projection import apply_projection, write_reminders
 from persistence.db import SessionFactory
 from persistence.models import AssistantEvent, AssistantRecord
+from persistence.unit_of_work import lock_row, write_transaction
 from workflows.assistant_projection import RecordAssistantChange
 
 log = structlog.get_logger(__name__)
@@ -25,7 +26,8 @@ class AssistantActivities:
         """Write one change; returns False when it was written before (a retry)."""
         change = record.change
         try:
-            with self._sessions() as session, session.begin():
+            with write_transaction(self._sessions) as session:
+                lock_row(session, AssistantRecord, record.assistant_id)  # one change of a pilot at a time
                 found = session.exec(select(AssistantEvent.id).where(
                     AssistantEvent.assistant_id == record.assistant_id, AssistantEvent.seq == change.seq)).first()
                 if found is not None:

@@ -17,6 +17,7 @@ from activities.assignments import write_assignments
 from activities.projection import apply_projection, write_reminders
 from persistence.db import SessionFactory
 from persistence.models import CaseEvent, CaseRecord
+from persistence.unit_of_work import lock_row, write_transaction
 from workflows.case_projection import RecordCaseChange
 
 log = structlog.get_logger(__name__)
@@ -30,7 +31,8 @@ class CaseActivities:
     def record_case_change(self, record: RecordCaseChange) -> bool:
         """Write one change; returns False when it was written before (a retry)."""
         try:
-            with self._sessions() as session, session.begin():
+            with write_transaction(self._sessions) as session:
+                lock_row(session, CaseRecord, record.case_id)  # one change of a case at a time, in order
                 if self._already_recorded(session, record):
                     return False
                 self._write(session, record)

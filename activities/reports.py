@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import structlog
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import Session, select
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -16,7 +16,8 @@ from activities.report_snapshot import build_snapshot
 from domain.quarters import Quarter
 from domain.report_state import FROZEN, ReportStatus, SnapshotSummary
 from persistence.db import SessionFactory
-from persistence.models import CooperationAgreement, QuarterlyReport, ReportEvent
+from persistence.models import CooperationAgreement, Municipality, QuarterlyReport, ReportEvent
+from persistence.unit_of_work import lock_row, write_transaction
 from workflows.report_messages import BuildSnapshot, OpenReport, RecordReportChange
 
 log = structlog.get_logger(__name__)
@@ -39,7 +40,7 @@ class ReportActivities:
     @activity.defn(name="open_report")
     def open_report(self, request: OpenReport) -> None:
         try:
-            with self._sessions() as session, session.begin():
+            with write_transaction(self._sessions) as session:
                 if session.get(QuarterlyReport, request.report_id) is None:
                     session.add(QuarterlyReport(
                         report_id=request.report_id, municipality=request.municipality, year=request.year,
@@ -50,9 +51,13 @@ class ReportActivities:
 
     @activity.defn(name="build_report_snapshot")
     def build_report_snapshot(self, request: BuildSnapshot) -> SnapshotSummary:
-        """Build the draft, or at submission build and freeze it in one transaction (HRS-7)."""
-        with self._sessions() as session, session.begin():
-            report = session.get(QuarterlyReport, request.report_id, with_for_update=True)
+        """Build the draft, or at submission build and freeze it in one transaction (HRS-7).
+
+        It reads the timesheets under the lock their writers take (api/routes/timesheets.py
+        lock_timesheets): an entry is either in the frozen snapshot or refused with HRS-7.
+        """
+        with write_transaction(self._sessions) as session:
+            report = self._locked_report(session, request.report_id)
             if report is None:
                 raise ApplicationError(f"report {request.report_id} has no row", type="MISSING-ROW",
                                        non_retryable=True)
@@ -75,11 +80,21 @@ class ReportActivities:
                                    compensable_hours=report.compensable_hours,
                                    assistants=len(report.snapshot.get("assistants", [])), built_at=request.at)
 
+    @staticmethod
+    def _locked_report(session: Session, report_id: str) -> QuarterlyReport | None:
+        """The municipality's timesheet lock first (the order every writer takes), then the report."""
+        report = session.get(QuarterlyReport, report_id)
+        if report is None:
+            return None
+        lock_row(session, Municipality, report.municipality)
+        return lock_row(session, QuarterlyReport, report_id)
+
     @activity.defn(name="record_report_change")
     def record_report_change(self, record: RecordReportChange) -> bool:
         change = record.change
         try:
-            with self._sessions() as session, session.begin():
+            with write_transaction(self._sessions) as session:
+                lock_row(session, QuarterlyReport, record.report_id)  # one change of the report at a time
                 found = session.exec(select(ReportEvent.id).where(ReportEvent.report_id == record.report_id,
                                                                   ReportEvent.seq == change.seq)).first()
                 if found is not None:

@@ -31,10 +31,12 @@ from api.routes import (
     reports,
     timesheets,
 )
+from api.write_busy import write_busy
 from famassist.logs import configure_logging
 from famassist.settings import Settings, get_settings
 from persistence.db import make_engine, session_factory
 from persistence.idempotency import IdempotencyStore
+from persistence.unit_of_work import WriteBusy
 
 log = structlog.get_logger("api")
 
@@ -69,6 +71,7 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    app.add_exception_handler(WriteBusy, write_busy)  # a lock not had in time: 503, Retry-After
     app.add_middleware(IdempotencyMiddleware)
     for module in (health, cases, case_steps, reminders, municipalities, assistants, assistant_steps, timesheets,
                    reports):

@@ -6,19 +6,28 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, create_engine
 
 SessionFactory = Callable[[], Session]
+
+WRITE = "famassist_write"  # execution option: this transaction writes (persistence/unit_of_work.py)
+LOCK_WAIT_SECONDS = 30  # a writer waits this long for the write lock, then gives up (503, never 500)
 
 
 def make_engine(url: str) -> Engine:
     """An engine; SQLite gets WAL, a busy timeout and foreign keys.
 
+    A transaction begun with the ``WRITE`` execution option takes the write lock at once: on
+    SQLite ``BEGIN IMMEDIATE`` (``SELECT … FOR UPDATE`` is a no-op there); on PostgreSQL the
+    row locks its unit of work takes wait at most ``LOCK_WAIT_SECONDS``. Other transactions
+    are untouched: pysqlite keeps its own handling, so reads stay concurrent under WAL.
+
     Statement parameters are never put into error messages: they may be personal (CASE-6).
     """
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": LOCK_WAIT_SECONDS},
+                               hide_parameters=True)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -26,11 +35,25 @@ def make_engine(url: str) -> Engine:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute(f"PRAGMA busy_timeout={LOCK_WAIT_SECONDS * 1000}")  # writers queue
             cursor.close()
 
+        @event.listens_for(engine, "begin")
+        def _sqlite_write_lock(connection: Connection) -> None:
+            # pysqlite would BEGIN (deferred) only before the first INSERT/UPDATE/DELETE, after the
+            # checks had read; BEGIN IMMEDIATE takes the database's write lock before they read.
+            if connection.get_execution_options().get(WRITE):
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, hide_parameters=True)
+    engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, hide_parameters=True)
+
+    @event.listens_for(engine, "begin")
+    def _postgres_lock_wait(connection: Connection) -> None:
+        if connection.get_execution_options().get(WRITE):
+            connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{LOCK_WAIT_SECONDS}s'")
+
+    return engine
 
 
 def session_factory(engine: Engine) -> SessionFactory:

@@ -27,6 +27,7 @@ from persistence.models import (
     MunicipalOrder,
     SeminarAttendance,
 )
+from persistence.unit_of_work import begin_write, lock_name
 
 router = APIRouter(prefix="/municipalities", tags=["municipalities"])
 Code = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,20}$", description="Municipality code, e.g. CESIS")]
@@ -58,6 +59,8 @@ def _municipality(session: Session, principal: Principal, code: str) -> Municipa
 
 
 def _insert(session: Session, row: object, rule: str, what: str) -> None:
+    """Recorded once: the key's unique constraint decides between concurrent recordings (409 for the rest)."""
+    begin_write(session)
     session.add(row)
     try:
         session.commit()
@@ -69,6 +72,8 @@ def _insert(session: Session, row: object, rule: str, what: str) -> None:
 @router.put("/{code}", dependencies=[require_roles(Role.MINISTRY)])
 def put_municipality(code: Code, body: MunicipalityPut, session: SessionDep) -> MunicipalityPublic:
     """The ministry records a municipality taking part: code, name, population (MUN-3 needs it)."""
+    begin_write(session)
+    lock_name(session, f"municipality:{code}")  # concurrent PUTs of a new code: one inserts, the others update
     municipality = session.get(Municipality, code) or Municipality(code=code, name=body.name,
                                                                   population=body.population,
                                                                   updated_at=datetime.now(UTC))

@@ -26,7 +26,8 @@ from domain.roles import Role
 from domain.timesheet import TimesheetEntryInput, TimesheetLimits, check_entry, week_bounds
 from famassist.settings import Settings
 from persistence.assignments import as_assignment, case_assignments
-from persistence.models import AssistantRecord, QuarterlyReport, TimesheetEntry
+from persistence.models import AssistantRecord, Municipality, QuarterlyReport, TimesheetEntry
+from persistence.unit_of_work import begin_write, lock_row
 
 router = APIRouter(prefix="/assistants/{assistant_id}/timesheet", tags=["hours"])
 
@@ -71,6 +72,17 @@ def _windows(session: Session, case_id: str | None, assistant_id: str) -> list[A
     return [as_assignment(a) for a in case_assignments(session, case_id, assistant_id)]
 
 
+def lock_timesheets(session: Session, row: AssistantRecord) -> None:
+    """One writer at a time of a municipality's timesheets, and none while its quarter is frozen.
+
+    The freeze at submission locks the same municipality row (activities/reports.py), so an
+    entry is either in the frozen snapshot or refused with HRS-7; entries for one assistant
+    queue, so the day and week limits (HRS-2) hold under concurrency, on SQLite and PostgreSQL.
+    """
+    begin_write(session)
+    lock_row(session, Municipality, row.municipality)
+
+
 def _hours(session: Session, assistant_id: str, first: date, last: date) -> Decimal:
     entries = session.exec(select(TimesheetEntry.hours).where(
         TimesheetEntry.assistant_id == assistant_id, TimesheetEntry.worked_on >= first,
@@ -89,16 +101,15 @@ def log_hours(body: TimesheetEntryInput, row: ReadableAssistant, principal: Prin
     date, a quarter whose report is submitted (HRS-7). Over 40 × FTE a week is accepted and flagged.
     """
     _may_log(principal, row)
-    if (logged := _logged_before(session, request_key)) is not None:
-        return logged
     now = datetime.now(UTC)
     day = body.worked_on
-    # One entry at a time per assistant: the day and week limits hold under concurrency.
-    session.exec(select(AssistantRecord).where(AssistantRecord.assistant_id == row.assistant_id)
-                 .with_for_update()).one()
+    lock_timesheets(session, row)  # HRS-2, HRS-7: the checks below and the insert are one step
+    if (logged := _logged_before(session, request_key)) is not None:
+        session.rollback()
+        return logged
     report = session.exec(select(QuarterlyReport).where(
         QuarterlyReport.municipality == row.municipality, QuarterlyReport.year == Quarter.of(day).year,
-        QuarterlyReport.quarter == Quarter.of(day).number).with_for_update()).first()
+        QuarterlyReport.quarter == Quarter.of(day).number)).first()
     windows = _windows(session, body.case_id, row.assistant_id)
     monday, sunday = week_bounds(day)
     amendments = [FteAmendment(effective_from=date.fromisoformat(a["effective_from"]), fte=Decimal(a["fte"]))
@@ -139,13 +150,14 @@ def _logged_before(session: Session, request_key: RequestKey | None) -> Timeshee
 def remove_entry(entry_id: int, row: ReadableAssistant, principal: PrincipalDep, session: SessionDep) -> None:
     """Remove a wrong entry: a correction, refused once the quarter's report is submitted (HRS-7)."""
     _may_log(principal, row)
+    lock_timesheets(session, row)  # HRS-7: never removed from a quarter being frozen
     entry = session.get(TimesheetEntry, entry_id)
     if entry is None or entry.assistant_id != row.assistant_id:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such entry")
     quarter = Quarter.of(entry.worked_on)
     report = session.exec(select(QuarterlyReport).where(
         QuarterlyReport.municipality == row.municipality, QuarterlyReport.year == quarter.year,
-        QuarterlyReport.quarter == quarter.number).with_for_update()).first()
+        QuarterlyReport.quarter == quarter.number)).first()
     if report is not None and ReportStatus(report.status) in FROZEN:
         raise RuleViolation("HRS-7", "the quarter's report is submitted; a correction must reopen it",
                             report_id=report.report_id, status=report.status)
