@@ -58,7 +58,8 @@ def _may_log(principal: Principal, row: AssistantRecord) -> None:
 
 
 def phase_on(row: AssistantRecord, day: date, settings: Settings) -> AssistantPhase:
-    if row.withdrawn_on is not None and day >= row.withdrawn_on:
+    """The assistant's phase on the day worked; the withdrawal day itself is still a working day (HRS-3 ruling)."""
+    if row.withdrawn_on is not None and day > row.withdrawn_on:
         return AssistantPhase.WITHDRAWN
     if row.training_starts_on is None:
         return AssistantPhase(row.phase)

@@ -143,6 +143,7 @@ async def test_hrs3_a_withdrawn_assistant_still_logs_the_hours_worked_before_wit
     # The last visits before the withdrawal are still paid; nothing before the referral.
     assert (await log(api, leaving, case_id, ago(3))).status_code == 201
     assert (await log(api, leaving, case_id, ago(30))).status_code == 201
+    assert (await log(api, leaving, case_id, today())).status_code == 201  # "up to the day ... withdrew"
     before = refused_by(await log(api, leaving, case_id, ago(31)), "HRS-3")
     assert before["windows"] == [{"from": str(ago(30)), "to": str(today()), "ended_by": "withdrawn"}]
     # The new assistant's window opens today.
