@@ -10,11 +10,13 @@ from urllib.parse import unquote
 
 import structlog
 from fastapi import FastAPI, Request, Response
-from fastapi.responses import JSONResponse
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
+from api.body_limit import BodyLimit
 from api.errors import install_error_handlers
+from api.openapi import install_openapi
+from api.problems import INVALID_TYPE, problem
 from api.routes import (
     assistant_steps,
     assistants,
@@ -56,9 +58,12 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
         lifespan=lifespan,
     )
     install_error_handlers(app)
-    for module in (health, cases, case_steps, reminders, municipalities, assistants, assistant_steps, timesheets,
-                   reports):
+    app.add_middleware(BodyLimit, max_body_bytes=settings.max_body_bytes)  # 413 before any parsing
+    modules = (health, cases, case_steps, reminders, municipalities, assistants, assistant_steps, timesheets,
+               reports)
+    for module in modules:
         app.include_router(module.router)
+    install_openapi(app, [module.router for module in modules])
 
     @app.middleware("http")
     async def refuse_control_characters(request: Request,
@@ -66,8 +71,8 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
         """422 for a path or query with control characters (no database stores a NUL)."""
         text = unquote(request.url.path) + unquote(request.url.query)
         if any(ord(c) < 32 or ord(c) == 127 for c in text):
-            return JSONResponse({"detail": [{"loc": ["query"], "msg": "control characters are not allowed",
-                                             "type": "value_error"}]}, status_code=422)
+            return problem(422, "control characters are not allowed", type_=INVALID_TYPE, title="Invalid request",
+                errors=[{"loc": ["query"], "msg": "control characters are not allowed", "type": "value_error"}])
         return await call_next(request)
 
     @app.middleware("http")

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, status
+from fastapi import APIRouter, HTTPException, Path, Query, status
 from pydantic import BaseModel, ConfigDict
 from sqlmodel import Session, col, select
 
@@ -25,6 +25,7 @@ from famassist.settings import Settings
 from persistence.models import AssistantRecord, CaseEvent, CaseRecord, QuarterlyReport, TimesheetEntry
 
 router = APIRouter(prefix="/assistants/{assistant_id}/timesheet", tags=["hours"])
+EntryId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The entry's id, as logging it answered")]
 
 
 class TimesheetEntryPublic(BaseModel):
@@ -117,7 +118,7 @@ def log_hours(body: TimesheetEntryInput, row: ReadableAssistant, principal: Prin
 
 
 @router.delete("/{entry_id}", status_code=status.HTTP_204_NO_CONTENT)
-def remove_entry(entry_id: int, row: ReadableAssistant, principal: PrincipalDep, session: SessionDep) -> None:
+def remove_entry(entry_id: EntryId, row: ReadableAssistant, principal: PrincipalDep, session: SessionDep) -> None:
     """Remove a wrong entry: a correction, refused once the quarter's report is submitted (HRS-7)."""
     _may_log(principal, row)
     entry = session.get(TimesheetEntry, entry_id)
