@@ -100,6 +100,9 @@ async def _invalid_request(request: Request, exc: Exception) -> JSONResponse:
 async def _http_exception(request: Request, exc: Exception) -> JSONResponse:
     """HTTPException from routes and auth (401/403/404/422) and Starlette's own 404/405."""
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400:  # FastAPI cannot decode the body: as for malformed JSON, 422
+        return invalid(request, [{"loc": ["body"], "msg": "the body cannot be decoded as JSON",
+                                  "type": "json_invalid"}])
     if isinstance(exc.detail, list):  # a route's 422 naming fields
         return invalid(request, [e if isinstance(e, dict) else {"msg": str(e)} for e in exc.detail])
     return problem(exc.status_code, str(exc.detail) if exc.detail else None, instance=request.url.path,

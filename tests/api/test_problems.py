@@ -6,24 +6,31 @@ closed port: what a caller meets while Temporal is down.
 
 from __future__ import annotations
 
+import json
 import socket
 import time
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 from pydantic import SecretStr
 from sqlmodel import Session
+from starlette.requests import Request
+from temporalio.service import RPCError, RPCStatusCode
+from temporalio.testing import WorkflowEnvironment
 
+from api import errors
 from api.app import create_app
+from api.routes import case_steps
 from domain.calendar import local_date
 from domain.roles import Role
 from famassist.settings import Settings
 from famassist.tokens import issue_dev_token
 from persistence.db import make_engine
 from persistence.models import AssistantRecord, CaseRecord, Municipality
+from workflows.client_case import case_workflow_id
 
 KEY = "problem-test-signing-key-" + "y" * 32
 PROBLEM = "application/problem+json"
@@ -98,6 +105,43 @@ async def test_temporal_refusing_connections_answers_503_on_a_step_and_on_openin
     body = assert_problem(opened, 503)
     assert body["may_have_been_applied"] is False and "retry-after" in opened.headers
     assert "32000000001" not in opened.text and "Bērziņa" not in opened.text
+
+
+async def test_a_step_whose_update_does_not_answer_in_time_is_503_and_may_have_been_applied(
+        dev_server: WorkflowEnvironment, settings: Settings, rows: dict[str, str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(case_steps, "UPDATE_TIMEOUT", timedelta(seconds=1))
+    # The case's workflow exists but no worker polls its task queue: the Update is sent, never answered.
+    handle = await dev_server.client.start_workflow("ClientCaseWorkflow", id=case_workflow_id(rows["case_id"]),
+                                                    task_queue=f"nobody-{uuid.uuid4().hex[:8]}")
+    app = create_app(settings, temporal=dev_server.client)
+    try:
+        async with app.router.lifespan_context(app), httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app), base_url="http://famassist.test") as client:
+            answer = await client.post(f"/cases/{rows['case_id']}/handover", headers=auth(settings), json={
+                "new_case_manager_id": "sw-cesis-2", "reason": "leave"})
+    finally:
+        await handle.terminate()
+    body = assert_problem(answer, 503)
+    assert body["may_have_been_applied"] is True and "Idempotency-Key" in body["detail"]
+    assert answer.headers["retry-after"].isdigit()
+
+
+@pytest.mark.parametrize(("method", "status", "message", "applied"), [
+    ("POST", RPCStatusCode.UNAVAILABLE, "tcp connect error: Connection refused", False),  # never sent
+    ("POST", RPCStatusCode.UNAVAILABLE, "connection reset by peer", True),  # sent, then lost
+    ("POST", RPCStatusCode.DEADLINE_EXCEEDED, "deadline exceeded", True),
+    ("POST", RPCStatusCode.RESOURCE_EXHAUSTED, "rate limited", False),  # the server refused it
+    ("GET", RPCStatusCode.UNAVAILABLE, "connection reset by peer", False),  # a read changes nothing
+])
+async def test_a_temporal_rpc_failure_is_503_saying_whether_the_step_may_have_been_applied(
+        method: str, status: RPCStatusCode, message: str, applied: bool) -> None:
+    request = Request({"type": "http", "method": method, "path": "/cases/c-1/visits", "headers": [],
+                       "query_string": b""})
+    answer = await errors._rpc_error(request, RPCError(message, status, b""))
+    body = json.loads(bytes(answer.body))
+    assert answer.status_code == 503 and answer.headers["retry-after"] == "5"
+    assert body["may_have_been_applied"] is applied and "Idempotency-Key" in body["detail"]
 
 
 async def test_out_of_range_integers_answer_422_naming_the_parameter(
