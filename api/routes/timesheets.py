@@ -21,6 +21,7 @@ from domain.quarters import Quarter
 from domain.report_state import FROZEN, ReportStatus
 from domain.roles import Role
 from domain.timesheet import TimesheetEntryInput, TimesheetLimits, check_entry, week_bounds
+from domain.values import ServiceDate
 from famassist.settings import Settings
 from persistence.models import AssistantRecord, CaseEvent, CaseRecord, QuarterlyReport, TimesheetEntry
 
@@ -137,8 +138,8 @@ def remove_entry(entry_id: EntryId, row: ReadableAssistant, principal: Principal
 
 @router.get("")
 def timesheet(row: ReadableAssistant, session: SessionDep,
-              first: Annotated[date | None, Query(alias="from")] = None,
-              last: Annotated[date | None, Query(alias="to")] = None) -> list[TimesheetEntryPublic]:
+              first: Annotated[ServiceDate | None, Query(alias="from")] = None,
+              last: Annotated[ServiceDate | None, Query(alias="to")] = None) -> list[TimesheetEntryPublic]:
     """Entries between two dates (default: the last 31 days)."""
     last = last or local_date(datetime.now(UTC))
     first = first or last - timedelta(days=31)

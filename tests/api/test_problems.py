@@ -144,7 +144,7 @@ async def test_a_temporal_rpc_failure_is_503_saying_whether_the_step_may_have_be
     assert body["may_have_been_applied"] is applied and "Idempotency-Key" in body["detail"]
 
 
-async def test_out_of_range_integers_answer_422_naming_the_parameter(
+async def test_out_of_range_numbers_and_dates_answer_422_naming_the_parameter(
         http: httpx.AsyncClient, settings: Settings, rows: dict[str, str]) -> None:
     ministry = auth(settings, Role.MINISTRY, user="lm-1")
     for year in ("9223372036854775808", "1999", "2101", "-1"):
@@ -157,6 +157,13 @@ async def test_out_of_range_integers_answer_422_naming_the_parameter(
         assert assert_problem(answer, 422)["errors"][0]["loc"] == ["path", "entry_id"]
     gone = await http.delete(f"/assistants/{rows['assistant_id']}/timesheet/9223372036854775807", headers=head)
     assert assert_problem(gone, 404)["detail"] == "no such entry"
+    for far in ("0001-01-01", "9999-12-31"):  # a date before year 1 cannot be computed: 422, not 500
+        answer = await http.get(f"/assistants/{rows['assistant_id']}/timesheet", params={"to": far}, headers=head)
+        assert assert_problem(answer, 422)["errors"][0]["loc"] == ["query", "to"]
+    for hours in ("1E-999999999", "0.25000000000000000000000000000000000001"):  # quarter-hours under rounding
+        answer = await http.post(f"/assistants/{rows['assistant_id']}/timesheet", headers=head, json={
+            "worked_on": "2026-01-05", "hours": hours, "kind": "other"})
+        assert assert_problem(answer, 422)["errors"][0]["loc"] == ["body", "hours"]
 
 
 async def test_a_body_over_the_limit_is_refused_with_413_before_it_is_read(
