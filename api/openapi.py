@@ -1,7 +1,7 @@
 """The OpenAPI document: every answer an operation can give, in one place.
 
 FastAPI documents the success answer and its 422; this adds, per operation, the problem answers
-(api/problems.py) it can give, derived from what the route depends on:
+(api/problems.py) it can give, derived from the operation and what its route depends on:
 
 - 401 and 403 when it needs a token; 404 when its path names something; 409 (with the ``rule``
   member) on every write; 413 when it takes a body; 422 everywhere (a path or query with control
