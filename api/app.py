@@ -13,13 +13,15 @@ from urllib.parse import unquote
 
 import structlog
 from fastapi import FastAPI, Request, Response
-from fastapi.responses import JSONResponse
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
+from api.body_limit import BodyLimit
 from api.errors import install_error_handlers
 from api.housekeeping import keep_house
 from api.idempotency import IdempotencyMiddleware
+from api.openapi import install_openapi
+from api.problems import INVALID_TYPE, problem
 from api.routes import (
     assistant_steps,
     assistants,
@@ -72,10 +74,13 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
     )
     install_error_handlers(app)
     app.add_exception_handler(WriteBusy, write_busy)  # a lock not had in time: 503, Retry-After
-    app.add_middleware(IdempotencyMiddleware)
-    for module in (health, cases, case_steps, reminders, municipalities, assistants, assistant_steps, timesheets,
-                   reports):
+    app.add_middleware(IdempotencyMiddleware)  # inside the body limit: a huge body is refused before it is hashed
+    app.add_middleware(BodyLimit, max_body_bytes=settings.max_body_bytes)  # 413 before any parsing
+    modules = (health, cases, case_steps, reminders, municipalities, assistants, assistant_steps, timesheets,
+               reports)
+    for module in modules:
         app.include_router(module.router)
+    install_openapi(app, [module.router for module in modules])
 
     @app.middleware("http")
     async def refuse_control_characters(request: Request,
@@ -83,8 +88,8 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
         """422 for a path or query with control characters (no database stores a NUL)."""
         text = unquote(request.url.path) + unquote(request.url.query)
         if any(ord(c) < 32 or ord(c) == 127 for c in text):
-            return JSONResponse({"detail": [{"loc": ["query"], "msg": "control characters are not allowed",
-                                             "type": "value_error"}]}, status_code=422)
+            return problem(422, "control characters are not allowed", type_=INVALID_TYPE, title="Invalid request",
+                errors=[{"loc": ["query"], "msg": "control characters are not allowed", "type": "value_error"}])
         return await call_next(request)
 
     @app.middleware("http")

@@ -34,6 +34,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.auth import principal_from_token
+from api.problems import INVALID_TYPE, PROBLEM_JSON
 from persistence.idempotency import IdempotencyStore, StoredAnswer
 
 HEADER = "Idempotency-Key"
@@ -71,9 +72,11 @@ def request_key(request: Request) -> RequestKey | None:
 RequestKeyDep = Annotated[RequestKey | None, Depends(request_key)]
 
 
-def _refusal(message: str) -> Message:
-    body = {"detail": [{"loc": ["header", HEADER], "msg": message, "type": "value_error"}]}
-    return {"type": "http.response.body", "body": json.dumps(body).encode()}
+def _refusal(path: str, message: str) -> bytes:
+    """422 naming the header, in the problem model of every other 422 (api/problems.py)."""
+    return json.dumps({"type": INVALID_TYPE, "title": "Invalid request", "status": 422,
+                       "detail": f"the {HEADER} header is not accepted", "instance": path,
+                       "errors": [{"loc": ["header", HEADER], "msg": message, "type": "value_error"}]}).encode()
 
 
 class IdempotencyMiddleware:
@@ -93,8 +96,8 @@ class IdempotencyMiddleware:
             await self.app(scope, receive, send)
             return
         if not KEY_FORMAT.fullmatch(key):
-            await _answer(send, 422, "application/json",
-                          _refusal("1 to 255 visible ASCII characters, e.g. a UUID")["body"])
+            await _answer(send, 422, PROBLEM_JSON,
+                          _refusal(scope["path"], "1 to 255 visible ASCII characters, e.g. a UUID"))
             return
         state = scope["app"].state
         caller = _caller(state.settings, headers.get("authorization", ""))
@@ -114,8 +117,8 @@ class IdempotencyMiddleware:
         stored = await anyio.to_thread.run_sync(store.find, request.caller, request.key, now)
         if stored is not None:
             if stored.request_hash != request_hash:
-                await _answer(send, 422, "application/json", _refusal(
-                    "this key was used for another request; use a new key for a new request")["body"])
+                await _answer(send, 422, PROBLEM_JSON, _refusal(
+                    scope["path"], "this key was used for another request; use a new key for a new request"))
             else:
                 await _answer(send, stored.status_code, stored.content_type, stored.body, replayed=True)
             return

@@ -48,7 +48,7 @@ class StartService(Command):
 
 
 class TaskProgress(BaseModel):
-    task_index: int = Field(ge=0)
+    task_index: int = Field(ge=0, le=49)  # a plan has at most 50 tasks
     note: ShortText
     done: bool = False
 

@@ -65,7 +65,8 @@ class TimesheetEntryInput(BaseModel):
     @field_validator("hours")
     @classmethod
     def _quarter_hours(cls, hours: Decimal) -> Decimal:
-        if (hours * 4) % 1 != 0:
+        # More than two places first: 1E-999999999 × 4 rounds to a whole number in the decimal context.
+        if hours != hours.quantize(Decimal("0.01")) or (hours * 4) % 1 != 0:
             raise ValueError("hours are recorded in quarter-hour steps")
         return hours
 

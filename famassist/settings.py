@@ -29,6 +29,7 @@ class Settings(BaseSettings):
     api_port: int = 8000
     log_format: str = Field(default="console", pattern="^(console|json)$")
     log_level: str = "INFO"
+    max_body_bytes: int = Field(default=1_048_576, ge=1)  # a larger request body: 413 before parsing
 
     # --- retrying safely (Idempotency-Key) ----------------------------------
     idempotency_window_hours: int = Field(default=24, ge=1, le=24 * 365)  # a key answers alike this long

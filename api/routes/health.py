@@ -7,9 +7,16 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from sqlalchemy import text
 
 router = APIRouter(tags=["health"])
+
+
+class HealthReport(BaseModel):
+    status: str = Field(description="ok or degraded")
+    database: str
+    temporal: str
 
 
 def _database_ok(request: Request) -> str:
@@ -29,7 +36,8 @@ async def _temporal_ok(request: Request) -> str:
         return f"unavailable: {type(exc).__name__}"
 
 
-@router.get("/health")
+@router.get("/health", response_model=HealthReport, responses={
+    503: {"model": HealthReport, "description": "The database or Temporal does not answer"}})
 async def health(request: Request) -> JSONResponse:
     """200 when the database and Temporal answer, 503 otherwise. No token needed."""
     checks: dict[str, Any] = {

@@ -92,7 +92,8 @@ async def live_report(temporal: Client, report_id: str) -> ReportState | None:
 
 
 @router.get("")
-def list_reports(principal: PrincipalDep, session: SessionDep, year: int | None = None,
+def list_reports(principal: PrincipalDep, session: SessionDep,
+                 year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
                  quarter: Annotated[int | None, Query(ge=1, le=4)] = None, status_: Annotated[
                      ReportStatus | None, Query(alias="status")] = None,
                  municipality: str | None = None) -> ReportList:
@@ -167,14 +168,16 @@ def report_events(row: VisibleReport, session: SessionDep) -> list[ReportEventPu
                               action=e.action, reason=e.reason, details=e.details) for e in events]
 
 
-@router.get("/{report_id}/csv", response_class=Response)
+@router.get("/{report_id}/csv", response_class=Response,
+            responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}})
 def report_as_csv(row: VisibleReport, principal: PrincipalDep) -> Response:
     """The report as CSV: one line per assistant and month, then the totals."""
     return Response(report_csv(snapshot_for(principal, row.snapshot), row.status), media_type="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{row.report_id}.csv"'})
 
 
-@router.get("/{report_id}/pdf", response_class=Response)
+@router.get("/{report_id}/pdf", response_class=Response,
+            responses={200: {"content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}}})
 def report_as_pdf(row: VisibleReport, principal: PrincipalDep) -> Response:
     """The report as a PDF for filing: months, hours, compensable hours, rate, amounts, cap used."""
     document = report_pdf(snapshot_for(principal, row.snapshot), row.status, row.report_id)

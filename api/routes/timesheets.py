@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, status
+from fastapi import APIRouter, HTTPException, Path, Query, status
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -24,12 +24,14 @@ from domain.quarters import Quarter
 from domain.report_state import FROZEN, ReportStatus
 from domain.roles import Role
 from domain.timesheet import TimesheetEntryInput, TimesheetLimits, check_entry, week_bounds
+from domain.values import ServiceDate
 from famassist.settings import Settings
 from persistence.assignments import as_assignment, case_assignments
 from persistence.models import AssistantRecord, Municipality, QuarterlyReport, TimesheetEntry
 from persistence.unit_of_work import begin_write, lock_row
 
 router = APIRouter(prefix="/assistants/{assistant_id}/timesheet", tags=["hours"])
+EntryId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The entry's id, as logging it answered")]
 
 
 class TimesheetEntryPublic(BaseModel):
@@ -148,7 +150,7 @@ def _logged_before(session: Session, request_key: RequestKey | None) -> Timeshee
 
 
 @router.delete("/{entry_id}", status_code=status.HTTP_204_NO_CONTENT)
-def remove_entry(entry_id: int, row: ReadableAssistant, principal: PrincipalDep, session: SessionDep) -> None:
+def remove_entry(entry_id: EntryId, row: ReadableAssistant, principal: PrincipalDep, session: SessionDep) -> None:
     """Remove a wrong entry: a correction, refused once the quarter's report is submitted (HRS-7)."""
     _may_log(principal, row)
     lock_timesheets(session, row)  # HRS-7: never removed from a quarter being frozen
@@ -168,8 +170,8 @@ def remove_entry(entry_id: int, row: ReadableAssistant, principal: PrincipalDep,
 
 @router.get("")
 def timesheet(row: ReadableAssistant, session: SessionDep,
-              first: Annotated[date | None, Query(alias="from")] = None,
-              last: Annotated[date | None, Query(alias="to")] = None) -> list[TimesheetEntryPublic]:
+              first: Annotated[ServiceDate | None, Query(alias="from")] = None,
+              last: Annotated[ServiceDate | None, Query(alias="to")] = None) -> list[TimesheetEntryPublic]:
     """Entries between two dates (default: the last 31 days)."""
     last = last or local_date(datetime.now(UTC))
     first = first or last - timedelta(days=31)

@@ -57,11 +57,13 @@ async def test_a_social_worker_walks_one_case_from_application_to_follow_up(api:
     refused = await http.post(f"/cases/{case_id}/referral", headers=sw, json={
         "assistant_id": ga, "primary_information": "x", "plan": plan(today)})
     assert refused.status_code == 409 and refused.json()["rule"] == "CASE-STATE"
+    assert refused.headers["content-type"] == "application/problem+json"  # RFC 9457
+    assert refused.json()["status"] == 409 and refused.json()["type"].endswith(":CASE-STATE")
 
     # 422: a malformed body names the field.
     malformed = await http.post(f"/cases/{case_id}/decision", headers=sw, json={"decision": "maybe"})
     assert malformed.status_code == 422
-    assert {tuple(e["loc"]) for e in malformed.json()["detail"]} >= {("body", "decision"), ("body", "reasons")}
+    assert {tuple(e["loc"]) for e in malformed.json()["errors"]} >= {("body", "decision"), ("body", "reasons")}
 
     # 404 across municipalities; 403 for the ministry writing; the ministry reads without personal data.
     other = api.auth(SW, municipality="VALMIERA", user="sw-valmiera-1")
@@ -172,4 +174,4 @@ async def test_roles_without_client_cases_are_refused_and_the_ministry_lists_eve
     own = await api.http.get("/cases", headers=api.auth(SW, municipality="VALMIERA"))
     assert [c["municipality"] for c in own.json()] == ["VALMIERA"]
     refused = await api.http.post("/cases", headers=api.auth(SW), json={**body, "consent": False})
-    assert refused.status_code == 422 and refused.json()["detail"][0]["loc"] == ["body", "consent"]
+    assert refused.status_code == 422 and refused.json()["errors"][0]["loc"] == ["body", "consent"]

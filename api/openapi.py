@@ -1,0 +1,107 @@
+"""The OpenAPI document: every answer an operation can give, in one place.
+
+FastAPI documents the success answer and its 422; this adds, per operation, the problem answers
+(api/problems.py) it can give, derived from the operation and what its route depends on:
+
+- 401 and 403 when it needs a token; 404 when its path names something; 409 (with the ``rule``
+  member) on every write; 413 when it takes a body; 422 everywhere (a path or query with control
+  characters); 503 when it talks to Temporal;
+- the ``Idempotency-Key`` request header on every POST, PUT and DELETE.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+from fastapi.dependencies.models import Dependant
+from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
+
+from api.deps import get_temporal
+from api.problems import PROBLEM_JSON, Problem
+
+WRITES = {"post", "put", "patch", "delete"}
+PROBLEM_REF = "#/components/schemas/Problem"
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key", "in": "header", "required": False,
+    "schema": {"type": "string", "maxLength": 255},
+    "description": ("retry the same request with the same key: it is answered as the first one was and written "
+                    "once; another body with the same key is refused with 422"),
+}
+ANSWERS = {
+    401: "No token, or a token that is not accepted (`WWW-Authenticate: Bearer`).",
+    403: "The caller's role may not do this; a rule about who acts (CASE-1) names itself in `rule`.",
+    404: "Nothing of that id that the caller may see.",
+    409: "A rule refuses the step: `rule` is its ID (e.g. HRS-2, CAP-2, CASE-STATE), `details` carries the numbers "
+         "(e.g. hours that day, capacity used); nothing was changed.",
+    413: "The request body is over the limit (`max_body_bytes`); it was not read.",
+    422: "The request is not accepted: `errors` lists each field (`loc`, `msg`, `type`), never the value sent.",
+    503: "The workflow service cannot answer now (`Retry-After` says when to retry). `may_have_been_applied` says "
+         "whether the step may have been applied: retry with the same Idempotency-Key either way.",
+}
+
+
+def _depends_on(dependant: Dependant, call: Any) -> bool:
+    return dependant.call is call or any(_depends_on(d, call) for d in dependant.dependencies)
+
+
+def _problem(status: int) -> dict[str, Any]:
+    schema: dict[str, Any] = {"$ref": PROBLEM_REF}
+    if status == 409:
+        schema = {"allOf": [schema, {"type": "object", "required": ["rule", "details"]}]}
+    answer: dict[str, Any] = {"description": ANSWERS[status], "content": {PROBLEM_JSON: {"schema": schema}}}
+    if status == 503:
+        answer["headers"] = {"Retry-After": {"description": "Seconds to wait before retrying",
+                                             "schema": {"type": "integer"}}}
+    if status == 401:
+        answer["headers"] = {"WWW-Authenticate": {"schema": {"type": "string"}}}
+    return answer
+
+
+def answers_of(operation: dict[str, Any], method: str, route: APIRoute | None) -> list[int]:
+    """The problem answers one operation can give."""
+    statuses = [422]
+    if operation.get("security"):
+        statuses += [401, 403]
+    if any(p.get("in") == "path" for p in operation.get("parameters", [])):
+        statuses.append(404)
+    if method in WRITES:
+        statuses.append(409)
+    if "requestBody" in operation:
+        statuses.append(413)
+    if route is not None and _depends_on(route.dependant, get_temporal):
+        statuses.append(503)
+    return sorted(statuses)
+
+
+def build_openapi(app: FastAPI, routers: list[APIRouter]) -> dict[str, Any]:
+    schema = get_openapi(title=app.title, version=app.version, openapi_version=app.openapi_version,
+                         summary=app.summary, description=app.description, routes=app.routes)
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    problem_schema = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    components.update(problem_schema.pop("$defs", {}))
+    components["Problem"] = problem_schema
+    routes = {(route.path_format, method.lower()): route for router in routers for route in router.routes
+              if isinstance(route, APIRoute) for method in route.methods or ()}
+    for path, operations in schema.get("paths", {}).items():
+        for method, operation in operations.items():
+            responses = operation.setdefault("responses", {})
+            for status in answers_of(operation, method, routes.get((path, method))):
+                responses[str(status)] = _problem(status)
+            if method in {"post", "put", "delete"}:
+                parameters = operation.setdefault("parameters", [])
+                if not any(p.get("name", "").lower() == "idempotency-key" for p in parameters):
+                    parameters.append(dict(IDEMPOTENCY_KEY))
+    return schema
+
+
+def install_openapi(app: FastAPI, routers: list[APIRouter]) -> None:
+    """``app.openapi()`` builds the document once, with the answers above."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = build_openapi(app, routers)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
