@@ -7,7 +7,9 @@ On SIGTERM or SIGINT it stops gracefully: it stops polling, gives the running ac
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
@@ -89,5 +91,18 @@ async def main() -> None:
         await serve(build_worker(client, settings, executor))
 
 
-if __name__ == "__main__":
+def run() -> None:
+    """Serve until stopped, then leave without the interpreter's finalisation.
+
+    The worker has stopped cleanly by then; the SDK's native threads can still call into
+    Python while the interpreter finalises, which aborts the process ("PyGILState_Release")
+    and turns a graceful stop into a crash exit code. So flush and exit at once.
+    """
     asyncio.run(main())
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    run()

@@ -4,9 +4,11 @@ The row and the client's data are written in one transaction, marked unfinished;
 then the workflow is started under an id derived from the case id, and the row is
 marked complete (so is it by the workflow's first projected change). A crash in
 between leaves an unfinished row that nobody sees (lists and reads skip it): a retry
-with the same ``Idempotency-Key`` derives the same case id and completes it, and
-:func:`repair_unfinished_openings` completes (if its workflow runs after all) or
-removes (if it never started) any the callers left behind.
+with the same ``Idempotency-Key`` derives the same case id and completes it (a retry
+with other data is refused: the key was used for another application), and
+:func:`repair_unfinished_openings` completes any opening the callers left behind by
+starting its workflow from the row. Nothing is ever deleted, so a repair and a retry
+racing each other both end in the same complete case.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from datetime import datetime, timedelta
 
 import anyio
 import structlog
-from sqlalchemy import delete, update
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from temporalio.client import Client
@@ -28,8 +30,11 @@ from temporalio.common import (
     WorkflowIDReusePolicy,
 )
 from temporalio.exceptions import WorkflowAlreadyStartedError
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.service import RPCError
 
+from domain.case_state import CaseTimings
+from domain.roles import Actor, Role
+from famassist.settings import Settings
 from persistence.db import SessionFactory
 from persistence.models import CaseClient, CaseRecord
 from workflows.client_case import MUNICIPALITY, CaseInput, ClientCaseWorkflow, case_workflow_id
@@ -37,24 +42,55 @@ from workflows.client_case import MUNICIPALITY, CaseInput, ClientCaseWorkflow, c
 log = structlog.get_logger(__name__)
 
 
-def write_application(session: Session, row: CaseRecord, client: CaseClient) -> CaseRecord:
-    """Write the unfinished row and the client's data at once; the row already there on a retry."""
+@dataclass(frozen=True)
+class Application:
+    row: CaseRecord
+    client: CaseClient | None
+    written_now: bool
+
+
+def write_application(session: Session, row: CaseRecord, client: CaseClient) -> Application:
+    """Write the unfinished row and the client's data at once; what is there already on a retry."""
     found = session.get(CaseRecord, row.case_id)
-    if found is not None:
-        return found
-    row.workflow_started = False
-    session.add(row)
-    session.flush()
-    session.add(client)
-    try:
-        session.commit()
-    except IntegrityError:  # a concurrent retry of the same request wrote it first
-        session.rollback()
-        found = session.get(CaseRecord, row.case_id)
-        if found is None:
-            raise
-        return found
-    return row
+    if found is None:
+        row.workflow_started = False
+        session.add(row)
+        session.flush()
+        session.add(client)
+        try:
+            session.commit()
+            return Application(row, client, written_now=True)
+        except IntegrityError:  # a concurrent retry of the same request wrote it first
+            session.rollback()
+            found = session.get(CaseRecord, row.case_id)
+            if found is None:
+                raise
+    return Application(found, session.get(CaseClient, found.case_id), written_now=False)
+
+
+def same_application(kept: Application, client: CaseClient, *, applied_on: object, case_manager_id: object,
+                     control_group: bool) -> bool:
+    """Whether a retry asks for what was written: the client's data and the fields it gave."""
+    row, person = kept.row, kept.client
+    return (person is not None
+            and (person.full_name, person.personal_code, person.birth_date, person.address)
+            == (client.full_name, client.personal_code, client.birth_date, client.address)
+            and applied_on in (None, row.applied_on) and case_manager_id in (None, row.case_manager_id)
+            and control_group == row.control_group)
+
+
+def case_timings(settings: Settings) -> CaseTimings:
+    """The case durations in force now: fixed for a case when it is opened."""
+    return CaseTimings.model_validate(settings.model_dump(include=set(CaseTimings.model_fields)))
+
+
+def case_input_of(row: CaseRecord, timings: CaseTimings) -> CaseInput:
+    """The workflow's input, from the row alone (the repair has nothing else)."""
+    registered_by = Actor(user_id=row.registered_by or row.case_manager_id,
+                          role=Role(row.registered_by_role or Role.SOCIAL_WORKER.value))
+    return CaseInput(case_id=row.case_id, municipality=row.municipality, case_manager_id=row.case_manager_id,
+                     applied_on=row.applied_on, registered_by=registered_by, control_group=row.control_group,
+                     timings=timings)
 
 
 async def start_case_workflow(temporal: Client, row: CaseRecord, case_input: CaseInput, task_queue: str) -> None:
@@ -78,56 +114,38 @@ def mark_started(session: Session, case_id: str) -> None:
 @dataclass
 class RepairReport:
     completed: list[str] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)
 
 
 async def repair_unfinished_openings(sessions: SessionFactory, temporal: Client, *, older_than: timedelta,
-                                     now: datetime, batch: int = 100) -> RepairReport:
-    """Complete or remove case openings left unfinished for longer than ``older_than``.
+                                     now: datetime, timings: CaseTimings, task_queue: str,
+                                     batch: int = 100) -> RepairReport:
+    """Complete the case openings left unfinished for longer than ``older_than``.
 
-    A row whose workflow runs is marked complete; a row whose workflow never started is
-    removed with the client's data (the caller had no answer; a retry with the same key
-    opens it again). Nothing is decided while Temporal cannot say which.
+    The application was written whole (row and client data), only its workflow may be
+    missing: it is started from the row (or found running), and the row marked complete.
+    Nothing is decided while Temporal cannot be reached.
     """
 
-    def unfinished() -> list[str]:
+    def unfinished() -> list[CaseRecord]:
         with sessions() as session:
-            return list(session.exec(select(CaseRecord.case_id).where(
+            return list(session.exec(select(CaseRecord).where(
                 col(CaseRecord.workflow_started).is_(False), col(CaseRecord.created_at) <= now - older_than)
                 .limit(batch)).all())
 
     report = RepairReport()
-    for case_id in await anyio.to_thread.run_sync(unfinished):
+    for row in await anyio.to_thread.run_sync(unfinished):
         try:
-            await temporal.get_workflow_handle(case_workflow_id(case_id)).describe()
-            started = True
+            await start_case_workflow(temporal, row, case_input_of(row, timings), task_queue)
         except RPCError as exc:
-            if exc.status is not RPCStatusCode.NOT_FOUND:
-                log.warning("unfinished case opening left for later: temporal unavailable", case_id=case_id)
-                continue
-            started = False
-        if started:
-            await anyio.to_thread.run_sync(_complete, sessions, case_id)
-            log.info("unfinished case opening completed: its workflow runs", case_id=case_id)
-            report.completed.append(case_id)
-        elif await anyio.to_thread.run_sync(_remove, sessions, case_id):
-            log.warning("unfinished case opening removed: its workflow never started", case_id=case_id)
-            report.removed.append(case_id)
+            log.warning("unfinished case opening left for later: temporal unavailable", case_id=row.case_id,
+                        status=str(exc.status))
+            continue
+        await anyio.to_thread.run_sync(_complete, sessions, row.case_id)
+        log.warning("unfinished case opening completed by the repair", case_id=row.case_id)
+        report.completed.append(row.case_id)
     return report
 
 
 def _complete(sessions: SessionFactory, case_id: str) -> None:
     with sessions() as session:
         mark_started(session, case_id)
-
-
-def _remove(sessions: SessionFactory, case_id: str) -> bool:
-    with sessions() as session:
-        row = session.get(CaseRecord, case_id)
-        if row is None or row.workflow_started:
-            return False
-        session.exec(delete(CaseClient).where(col(CaseClient.case_id) == case_id))
-        session.exec(delete(CaseRecord).where(col(CaseRecord.case_id) == case_id,
-                                              col(CaseRecord.workflow_started).is_(False)))
-        session.commit()
-        return True

@@ -47,12 +47,22 @@ def rule_answer(request: Request, rule: str, detail: str, details: Any = None) -
                    title="A rule refuses this step", rule=rule, details=details or {})
 
 
-def unavailable(request: Request, detail: str, *, may_have_been_applied: bool) -> JSONResponse:
-    """503 with Retry-After; a read changes nothing, so it is never 'may have been applied'."""
+def unavailable(request: Request, detail: str, *, may_have_been_applied: bool, outcome_kept: bool = False,
+                ) -> JSONResponse:
+    """503 with Retry-After; a read changes nothing, so it is never 'may have been applied'.
+
+    ``outcome_kept``: the step ran and failed, and Temporal keeps that outcome under the
+    Update id the key gives: the same key would get this failure again, so the advice is a
+    new key (nothing was applied, so a new key writes nothing twice).
+    """
     applied = may_have_been_applied and request.method not in READS
-    advice = ("it may have been applied: retry with the same Idempotency-Key, which answers as the first request "
-              "did and writes nothing twice" if applied else
-              "nothing was applied: retry with the same Idempotency-Key")
+    if outcome_kept:
+        advice = "nothing was applied: retry with a new Idempotency-Key"
+    elif applied:
+        advice = ("it may have been applied: retry with the same Idempotency-Key, which answers as the first "
+                  "request did and writes nothing twice")
+    else:
+        advice = "nothing was applied: retry with the same Idempotency-Key"
     return problem(503, f"{detail}; {advice}", instance=request.url.path, type_=UNAVAILABLE_TYPE,
                    title="The workflow service cannot answer now", headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
                    may_have_been_applied=applied)
@@ -68,14 +78,14 @@ async def _update_failed(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, WorkflowUpdateFailedError)
     cause = exc.cause
     if isinstance(cause, ApplicationError) and cause.type == "UNAVAILABLE":
-        return unavailable(request, cause.message, may_have_been_applied=False)
+        return unavailable(request, cause.message, may_have_been_applied=False, outcome_kept=True)
     if isinstance(cause, ApplicationError) and cause.type == "INVALID-INPUT":
         return invalid(request, [{"loc": ["body"], "msg": cause.message, "type": "value_error"}])
     if isinstance(cause, ApplicationError) and cause.type and RULE_ID.match(cause.type):
         details = cause.details[0] if cause.details else {}
         return rule_answer(request, cause.type, cause.message, details)
     log.error("case update failed", error_type=type(cause).__name__)
-    return unavailable(request, "the step could not be completed", may_have_been_applied=False)
+    return unavailable(request, "the step could not be completed", may_have_been_applied=False, outcome_kept=True)
 
 
 async def _rule_violation(request: Request, exc: Exception) -> JSONResponse:

@@ -9,7 +9,7 @@ import anyio
 import structlog
 from temporalio.client import Client
 
-from api.case_opening import repair_unfinished_openings
+from api.case_opening import case_timings, repair_unfinished_openings
 from famassist.settings import Settings
 from persistence.db import SessionFactory
 from persistence.idempotency import IdempotencyStore
@@ -23,7 +23,8 @@ async def keep_house(sessions: SessionFactory, temporal: Client, keys: Idempoten
         await asyncio.sleep(settings.case_repair_interval_seconds)
         try:
             now = datetime.now(UTC)
-            await repair_unfinished_openings(sessions, temporal, now=now,
+            await repair_unfinished_openings(sessions, temporal, now=now, timings=case_timings(settings),
+                                             task_queue=settings.task_queue,
                                              older_than=timedelta(seconds=settings.unfinished_case_grace_seconds))
             forgotten = await anyio.to_thread.run_sync(keys.forget_expired, now)
             if forgotten:

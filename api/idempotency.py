@@ -26,21 +26,25 @@ import uuid
 import weakref
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import anyio
+import structlog
 from fastapi import Depends, Request
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.answer_privacy import with_personal_data, without_personal_data
 from api.auth import principal_from_token
-from api.problems import INVALID_TYPE, PROBLEM_JSON
+from api.problems import INVALID_TYPE, PROBLEM_JSON, UNAVAILABLE_TYPE
 from persistence.idempotency import IdempotencyStore, StoredAnswer
 
 HEADER = "Idempotency-Key"
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 KEY_FORMAT = re.compile(r"[\x21-\x7e]{1,255}")  # visible ASCII, e.g. a UUID
 REPLAYED = "Idempotent-Replayed"
+log = structlog.get_logger(__name__)
 _CASE_IDS = uuid.UUID("5d1c4f0e-2f7a-4e43-9a57-0f1d9c6b2a11")  # namespace of case ids derived from keys
 
 
@@ -50,18 +54,26 @@ class RequestKey:
 
     caller: str
     key: str
+    request_hash: str = ""  # of the method, path, query and body
 
     @property
     def digest(self) -> str:
-        return hashlib.sha256(f"{self.caller}\n{self.key}".encode()).hexdigest()
+        """This request: the caller's key and what was sent with it (another body is another request)."""
+        return hashlib.sha256(f"{self.caller}\n{self.key}\n{self.request_hash}".encode()).hexdigest()
 
     def update_id(self) -> str:
         """The Temporal Update id of the step this request runs."""
         return f"request-{self.digest}"
 
     def case_id(self) -> str:
-        """The id of the case this request opens: the same for every retry."""
-        return str(uuid.uuid5(_CASE_IDS, self.digest))
+        """The id of the case this key opens, whatever the body: a retry with another body finds the
+        case and is refused (api/case_opening.py), instead of opening a second one."""
+        return str(uuid.uuid5(_CASE_IDS, f"{self.caller}\n{self.key}"))
+
+
+def request_hash(method: str, path: str, query: bytes, body: bytes) -> str:
+    """What a request asks, as a digest: a retry must ask the same."""
+    return hashlib.sha256(b"\n".join([method.encode(), path.encode(), query, body])).hexdigest()
 
 
 def request_key(request: Request) -> RequestKey | None:
@@ -105,22 +117,28 @@ class IdempotencyMiddleware:
             await self.app(scope, receive, send)
             return
         body = await _read_body(receive)
-        request_hash = hashlib.sha256(b"\n".join(
-            [scope["method"].encode(), scope["path"].encode(), scope.get("query_string", b""), body])).hexdigest()
+        digest = request_hash(scope["method"], scope["path"], scope.get("query_string", b""), body)
         lock = self._running.setdefault((caller, key), asyncio.Lock())
         async with lock:
-            await self._once(scope, receive, send, state.idempotency, RequestKey(caller, key), request_hash, body)
+            await self._once(scope, receive, send, state, RequestKey(caller, key, digest), body)
 
-    async def _once(self, scope: Scope, receive: Receive, send: Send, store: IdempotencyStore,
-                    request: RequestKey, request_hash: str, body: bytes) -> None:
+    async def _once(self, scope: Scope, receive: Receive, send: Send, state: Any, request: RequestKey,
+                    body: bytes) -> None:
+        store: IdempotencyStore = state.idempotency
         now = datetime.now(UTC)
-        stored = await anyio.to_thread.run_sync(store.find, request.caller, request.key, now)
+        try:
+            stored = await anyio.to_thread.run_sync(store.find, request.caller, request.key, now)
+        except SQLAlchemyError as exc:  # nothing ran: the caller retries with the same key
+            log.warning("idempotency store unavailable", error_type=type(exc).__name__)
+            await _answer(send, 503, PROBLEM_JSON, _unavailable(scope["path"]), retry_after=5)
+            return
         if stored is not None:
-            if stored.request_hash != request_hash:
+            if stored.request_hash != request.request_hash:
                 await _answer(send, 422, PROBLEM_JSON, _refusal(
                     scope["path"], "this key was used for another request; use a new key for a new request"))
             else:
-                await _answer(send, stored.status_code, stored.content_type, stored.body, replayed=True)
+                content = await anyio.to_thread.run_sync(with_personal_data, state.sessions, stored)
+                await _answer(send, stored.status_code, stored.content_type, content, replayed=True)
             return
         scope.setdefault("state", {})["request_key"] = request
         messages: list[Message] = []
@@ -128,10 +146,14 @@ class IdempotencyMiddleware:
         start = messages[0]
         content = b"".join(m.get("body", b"") for m in messages[1:])
         if start["status"] < 500:
-            answer = StoredAnswer(request_hash, start["status"], Headers(raw=start["headers"]).get("content-type"),
-                                  content)
-            await anyio.to_thread.run_sync(lambda: store.keep(request.caller, request.key, answer,
-                                                              method=scope["method"], path=scope["path"], now=now))
+            content_type = Headers(raw=start["headers"]).get("content-type")
+            answer = StoredAnswer(request.request_hash, start["status"], content_type,
+                                  without_personal_data(content_type, content))
+            try:
+                await anyio.to_thread.run_sync(lambda: store.keep(
+                    request.caller, request.key, answer, method=scope["method"], path=scope["path"], now=now))
+            except SQLAlchemyError as exc:  # the write happened: answer it; a retry finds it by its key
+                log.warning("idempotency answer not kept", error_type=type(exc).__name__)
         for message in messages:
             await send(message)
 
@@ -179,12 +201,21 @@ def _capturing(messages: list[Message]) -> Send:
     return capture
 
 
-async def _answer(send: Send, status: int, content_type: str | None, body: bytes, *, replayed: bool = False) -> None:
+def _unavailable(path: str) -> bytes:
+    return json.dumps({"type": UNAVAILABLE_TYPE, "title": "The database cannot answer now", "status": 503,
+                       "detail": "nothing was applied: retry with the same Idempotency-Key", "instance": path,
+                       "may_have_been_applied": False}).encode()
+
+
+async def _answer(send: Send, status: int, content_type: str | None, body: bytes, *, replayed: bool = False,
+                  retry_after: int | None = None) -> None:
     headers = MutableHeaders()
     if content_type:
         headers["content-type"] = content_type
     headers["content-length"] = str(len(body))
     if replayed:
         headers[REPLAYED] = "true"
+    if retry_after is not None:
+        headers["retry-after"] = str(retry_after)
     await send({"type": "http.response.start", "status": status, "headers": headers.raw})
     await send({"type": "http.response.body", "body": body})

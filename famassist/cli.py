@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated
 
 import typer
@@ -65,7 +64,7 @@ def worker() -> None:
     """Run the Temporal worker."""
     import worker as worker_module
 
-    asyncio.run(worker_module.main())
+    worker_module.run()
 
 
 @app.command()

@@ -42,6 +42,7 @@ class CaseRecord(SQLModel, table=True):
     # False from the moment the row is written until the case's workflow is known to run: such a row
     # is unfinished (never listed) and is completed by a retry with the same key or by the repair.
     workflow_started: bool = Field(default=True, index=True, sa_column_kwargs={"server_default": sa_true()})
+    registered_by: str | None = Field(default=None, max_length=100)  # the user who opened it (for the repair)
     registered_by_role: str | None = Field(default=None, max_length=20)
     created_at: datetime = _utc(nullable=False)
     updated_at: datetime = _utc(nullable=False)
@@ -165,6 +166,8 @@ class AssistantRecord(SQLModel, table=True):
     withdrawn_on: date | None = None
     amendments: list[dict[str, str]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     version: int = 0
+    # The nomination request's Idempotency-Key digest: its retry completes and answers it again.
+    request_key: str | None = Field(default=None, max_length=64)
     created_at: datetime = _utc(nullable=False)
     updated_at: datetime = _utc(nullable=False)
 

@@ -57,6 +57,9 @@ AFTER_REGISTRATION = "steps-after-registration"  # no step is recorded before th
 # HRS-3: the referral's day goes to the pilot's reservation (CAP-1 on that day), and a withdrawal from a
 # case already flagged for reassignment is recorded (it ends the assistant's window).
 STEP_DATES = "hrs3-step-dates"
+# A withdrawal from a case already flagged records the change (ends the HRS-3 window). A patch of its
+# own: patched() is remembered per run, so sharing STEP_DATES would tie it to the referral's replay.
+WITHDRAWAL_ENDS_WINDOW = "ph6-withdrawal-ends-window"
 
 
 def case_workflow_id(case_id: str) -> str:
@@ -245,7 +248,8 @@ class ClientCaseWorkflow(EntityWorkflow):
     async def flag_needs_reassignment(self, flag: FlagReassignment) -> None:
         """PH-6 / CAP-3, from the assistant's pilot workflow."""
         async with self._turn():
-            withdrawal = flag.rule == "PH-6" and self._state.needs_reassignment and workflow.patched(STEP_DATES)
+            withdrawal = (flag.rule == "PH-6" and self._state.needs_reassignment
+                          and workflow.patched(WITHDRAWAL_ENDS_WINDOW))
             change = rules.flag_needs_reassignment(self._state, flag.assistant_id, flag.rule, workflow.now(),
                                                    record_withdrawal=withdrawal)
             if change is not None:

@@ -6,8 +6,10 @@ import contextlib
 from datetime import UTC, datetime
 from typing import Annotated
 
+import anyio
 import structlog
 from fastapi import APIRouter, Query, status
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
@@ -16,6 +18,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api.auth import Principal, PrincipalDep, require_roles, scoped_assistants
 from api.deps import ReadableAssistant, SessionDep, SettingsDep, TemporalDep
+from api.idempotency import RequestKeyDep
 from api.pilot_schemas import AssistantPublic, AssistantRecordPublic, Nomination, Warning
 from domain.calendar import local_date
 from domain.caseload import CaseloadLimits
@@ -68,6 +71,31 @@ def assistant_public(session: Session, principal: Principal, row: AssistantRecor
                            clients=sorted(clients) if sees_clients else [], live=live, warnings=warnings or [])
 
 
+def _write_nomination(session: Session, body: Nomination, municipality: str, digest: str | None) -> AssistantRecord:
+    """The nominee's rows, written at once; the rows already there (a retry, or another nomination)."""
+    found = session.get(AssistantRecord, body.assistant_id)
+    if found is not None:
+        return found
+    now = datetime.now(UTC)
+    row = AssistantRecord(assistant_id=body.assistant_id, municipality=municipality,
+                          phase=AssistantPhase.NOMINATED.value, education_level=body.education_level.value,
+                          nominated_on=local_date(now), request_key=digest, created_at=now, updated_at=now)
+    session.add(row)
+    session.flush()
+    session.add(AssistantPerson(assistant_id=body.assistant_id, full_name=body.full_name,
+                                cv_received=body.cv_received,
+                                motivation_letter_received=body.motivation_letter_received))
+    try:
+        session.commit()
+    except IntegrityError:  # a concurrent nomination of the same id wrote first
+        session.rollback()
+        found = session.get(AssistantRecord, body.assistant_id)
+        if found is None:
+            raise
+        return found
+    return row
+
+
 async def _pilot_started(temporal: Client, row: AssistantRecord) -> bool:
     """Whether the assistant's pilot workflow exists (it may have ended): a nomination is complete."""
     try:
@@ -92,7 +120,7 @@ def mun3_warnings(session: Session, settings: Settings, municipality: Municipali
 
 @router.post("", status_code=status.HTTP_201_CREATED, dependencies=[require_roles(Role.SERVICE_HEAD)])
 async def nominate(body: Nomination, principal: PrincipalDep, session: SessionDep, temporal: TemporalDep,
-                   settings: SettingsDep) -> AssistantPublic:
+                   settings: SettingsDep, request_key: RequestKeyDep) -> AssistantPublic:
     """Nominate a candidate (000 §2.2, PH-1) and start their pilot workflow."""
     check_education(body.education_level)
     if not (body.cv_received and body.motivation_letter_received):
@@ -100,22 +128,14 @@ async def nominate(body: Nomination, principal: PrincipalDep, session: SessionDe
     municipality = session.get(Municipality, principal.municipality)
     if municipality is None:
         raise RuleViolation("MUN-1", "the municipality is not recorded for the pilot; the ministry records it")
-    row = session.get(AssistantRecord, body.assistant_id)
-    if row is not None and (row.municipality != municipality.code or await _pilot_started(temporal, row)):
-        raise RuleViolation("PILOT-STATE", "this assistant has been nominated already")
-    if row is None:
-        now = datetime.now(UTC)
-        row = AssistantRecord(assistant_id=body.assistant_id, municipality=municipality.code,
-                              phase=AssistantPhase.NOMINATED.value, education_level=body.education_level.value,
-                              nominated_on=local_date(now), created_at=now, updated_at=now)
-        session.add(row)
-        session.flush()
-        session.add(AssistantPerson(assistant_id=body.assistant_id, full_name=body.full_name,
-                                    cv_received=body.cv_received,
-                                    motivation_letter_received=body.motivation_letter_received))
-        session.commit()
-    # else: a nomination cut off before its workflow started (a crash, a 503): this retry completes it
+    digest = request_key.digest if request_key else None
+    row = await anyio.to_thread.run_sync(_write_nomination, session, body, municipality.code, digest)
     session.rollback()  # hold no database connection while Temporal works
+    ours = digest is not None and row.request_key == digest  # written by this request (now, or before a retry)
+    if row.municipality != municipality.code or (not ours and await _pilot_started(temporal, row)):
+        raise RuleViolation("PILOT-STATE", "this assistant has been nominated already")
+    # Start the pilot, or find it started: a nomination cut off before its workflow started
+    # (a crash, a 503) is completed by its retry, with or without a key.
     with contextlib.suppress(WorkflowAlreadyStartedError):  # a concurrent retry started it first
         await temporal.start_workflow(
             AssistantPilotWorkflow.run,

@@ -6,22 +6,29 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated
 
+import anyio
 import structlog
 from fastapi import APIRouter, HTTPException, Query, status
+from fastapi.exceptions import RequestValidationError
 from sqlmodel import col, select
 
 from api.auth import PrincipalDep, require_roles, scoped_cases
-from api.case_opening import mark_started, start_case_workflow, write_application
+from api.case_opening import (
+    case_input_of,
+    case_timings,
+    mark_started,
+    same_application,
+    start_case_workflow,
+    write_application,
+)
 from api.case_views import case_public, live_state
 from api.deps import ReadableCase, SessionDep, SettingsDep, TemporalDep
 from api.idempotency import RequestKeyDep
 from api.redaction import event_for_ministry
 from api.schemas import CaseCreate, CaseEventPublic, CaseFile, CasePublic, CaseRecordPublic, ReminderPublic
 from domain.calendar import local_date
-from domain.case_state import CaseTimings
 from domain.roles import Role
 from persistence.models import CaseClient, CaseEvent, CaseRecord, ReminderRecord
-from workflows.client_case import CaseInput
 
 router = APIRouter(prefix="/cases", tags=["cases"])
 log = structlog.get_logger(__name__)
@@ -43,22 +50,23 @@ async def open_case(body: CaseCreate, principal: PrincipalDep, session: SessionD
     applied_on = body.applied_on or local_date(now)
     if applied_on > local_date(now):
         raise HTTPException(422, [{"loc": ["body", "applied_on"], "msg": "the application date is in the future"}])
-    manager = body.case_manager_id or principal.user_id
-    row = write_application(session, CaseRecord(
-        case_id=case_id, municipality=principal.municipality, status="registered", case_manager_id=manager,
-        applied_on=applied_on, control_group=body.control_group, registered_by_role=principal.role.value,
-        created_at=now, updated_at=now), CaseClient(
-        case_id=case_id, full_name=body.full_name, personal_code=body.personal_code, birth_date=body.birth_date,
-        address=body.address, consent_given=body.consent))
-    timings = CaseTimings.model_validate(settings.model_dump(include=set(CaseTimings.model_fields)))
-    case_input = CaseInput(case_id=case_id, municipality=row.municipality, case_manager_id=row.case_manager_id,
-                           applied_on=row.applied_on, registered_by=principal.actor, control_group=row.control_group,
-                           timings=timings)
+    client = CaseClient(case_id=case_id, full_name=body.full_name, personal_code=body.personal_code,
+                        birth_date=body.birth_date, address=body.address, consent_given=body.consent)
+    row = CaseRecord(case_id=case_id, municipality=principal.municipality, status="registered",
+                     case_manager_id=body.case_manager_id or principal.user_id, applied_on=applied_on,
+                     control_group=body.control_group, registered_by=principal.user_id,
+                     registered_by_role=principal.role.value, created_at=now, updated_at=now)
+    kept = await anyio.to_thread.run_sync(write_application, session, row, client)
+    if not kept.written_now and not same_application(kept, client, applied_on=body.applied_on,
+                                                     case_manager_id=body.case_manager_id,
+                                                     control_group=body.control_group):
+        raise RequestValidationError([{"loc": ("header", "Idempotency-Key"), "type": "value_error",
+                                       "msg": "this key opened another application; use a new key for a new one"}])
     session.rollback()  # hold no database connection while Temporal works
-    await start_case_workflow(temporal, row, case_input, settings.task_queue)
-    mark_started(session, case_id)
+    await start_case_workflow(temporal, kept.row, case_input_of(kept.row, case_timings(settings)), settings.task_queue)
+    await anyio.to_thread.run_sync(mark_started, session, case_id)
     log.info("case opened", case_id=case_id, municipality=principal.municipality)
-    return case_public(session, principal, row, await live_state(temporal, case_id))
+    return case_public(session, principal, kept.row, await live_state(temporal, case_id))
 
 
 @router.get("")

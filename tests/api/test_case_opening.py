@@ -6,19 +6,26 @@ import contextlib
 import uuid
 from datetime import UTC, datetime, timedelta
 
+from sqlmodel import select
 from structlog.testing import capture_logs
 from temporalio.service import RPCError
 
-from api.case_opening import repair_unfinished_openings, start_case_workflow, write_application
+from api.case_opening import (
+    case_input_of,
+    case_timings,
+    repair_unfinished_openings,
+    start_case_workflow,
+    write_application,
+)
 from api.idempotency import RequestKey
 from domain.calendar import local_date
-from domain.roles import Actor, Role
+from domain.roles import Role
 from persistence.db import make_engine, session_factory
-from persistence.models import AssistantPerson, AssistantRecord, CaseClient, CaseRecord
+from persistence.models import AssistantPerson, AssistantRecord, CaseClient, CaseRecord, IdempotencyRecord
 from tests.api.conftest import Api, join_pilot, new_assistant_id
 from tests.factories import PERSONAL_CODE
 from workflows.assistant_pilot import assistant_workflow_id
-from workflows.client_case import CaseInput, case_workflow_id
+from workflows.client_case import case_workflow_id
 
 CALLER = "social_worker:CESIS:sw-cesis-1"
 BODY = {"full_name": "Anna", "personal_code": PERSONAL_CODE, "consent": True}
@@ -31,8 +38,9 @@ def _unfinished_row(api: Api, case_id: str) -> CaseRecord:
     with sessions() as session:
         return write_application(session, CaseRecord(
             case_id=case_id, municipality="CESIS", status="registered", case_manager_id="sw-cesis-1",
-            applied_on=local_date(now), created_at=now, updated_at=now), CaseClient(
-            case_id=case_id, full_name="Anna", personal_code=PERSONAL_CODE, consent_given=True))
+            applied_on=local_date(now), registered_by="sw-cesis-1", registered_by_role="social_worker",
+            created_at=now, updated_at=now), CaseClient(
+            case_id=case_id, full_name="Anna", personal_code=PERSONAL_CODE, consent_given=True)).row
 
 
 async def test_an_opening_cut_off_before_its_workflow_is_unseen_and_a_retry_with_its_key_completes_it(
@@ -51,39 +59,64 @@ async def test_an_opening_cut_off_before_its_workflow_is_unseen_and_a_retry_with
     assert described.status is not None
 
 
-async def test_the_repair_removes_an_opening_whose_workflow_never_started_and_completes_one_that_runs(
-        api: Api) -> None:
+async def test_a_retry_with_its_key_but_another_application_is_refused_naming_the_header(api: Api) -> None:
+    sw, key = api.auth(Role.SOCIAL_WORKER), str(uuid.uuid4())
+    _unfinished_row(api, RequestKey(CALLER, key).case_id())
+    other = await api.http.post("/cases", headers={**sw, "Idempotency-Key": key},
+                                json={**BODY, "full_name": "Berta"})
+    assert other.status_code == 422 and "Idempotency-Key" in other.text
+    assert (await api.http.get("/cases", headers=sw)).json() == []
+
+
+async def test_the_repair_completes_every_opening_left_unfinished_and_logs_it(api: Api) -> None:
     never = str(uuid.uuid4())
     _unfinished_row(api, never)
     runs = str(uuid.uuid4())
     row = _unfinished_row(api, runs)
-    # Its workflow started on a queue no worker polls, so nothing has marked the row complete yet.
-    await start_case_workflow(api.temporal.client, row, CaseInput(
-        case_id=runs, municipality="CESIS", case_manager_id="sw-cesis-1", applied_on=row.applied_on,
-        registered_by=Actor(user_id="sw-cesis-1", role=Role.SOCIAL_WORKER)), task_queue=f"idle-{uuid.uuid4()}")
+    idle = f"idle-{uuid.uuid4()}"  # no worker polls it: nothing but the repair marks the rows complete
+    await start_case_workflow(api.temporal.client, row, case_input_of(row, case_timings(api.settings)), idle)
     sessions = session_factory(make_engine(api.settings.database_url))
 
     now = datetime.now(UTC)
     young = await repair_unfinished_openings(sessions, api.temporal.client, older_than=timedelta(minutes=10),
-                                             now=now)
-    assert young.completed == [] and young.removed == []  # within the grace period: a request may be running
+                                             now=now, timings=case_timings(api.settings), task_queue=idle)
+    assert young.completed == []  # within the grace period: a request may be running
 
     with capture_logs() as logs:
         report = await repair_unfinished_openings(sessions, api.temporal.client, older_than=timedelta(0),
-                                                  now=now + timedelta(seconds=1))
-    assert report.removed == [never] and report.completed == [runs]
+                                                  now=now + timedelta(seconds=1), timings=case_timings(api.settings),
+                                                  task_queue=idle)
+    assert sorted(report.completed) == sorted([never, runs])
     events = {(entry["event"], entry["case_id"]) for entry in logs}
-    assert ("unfinished case opening removed: its workflow never started", never) in events
-    assert ("unfinished case opening completed: its workflow runs", runs) in events
+    assert {("unfinished case opening completed by the repair", never),
+            ("unfinished case opening completed by the repair", runs)} <= events
     assert all(PERSONAL_CODE not in str(entry) for entry in logs)  # CASE-6
     with sessions() as session:
-        assert session.get(CaseRecord, never) is None and session.get(CaseClient, never) is None
-        completed = session.get(CaseRecord, runs)
-        assert completed is not None and completed.workflow_started
+        for case_id in (never, runs):
+            completed = session.get(CaseRecord, case_id)
+            assert completed is not None and completed.workflow_started
+            assert session.get(CaseClient, case_id) is not None
+    for case_id in (never, runs):
+        handle = api.temporal.client.get_workflow_handle(case_workflow_id(case_id))
+        described = await handle.describe()
+        assert described.task_queue == idle
+        with contextlib.suppress(RPCError):
+            await handle.terminate("test over")
     sw = api.auth(Role.SOCIAL_WORKER)
-    assert [c["case_id"] for c in (await api.http.get("/cases", headers=sw)).json()] == [runs]
-    with contextlib.suppress(RPCError):
-        await api.temporal.client.get_workflow_handle(case_workflow_id(runs)).terminate("test over")
+    assert sorted(c["case_id"] for c in (await api.http.get("/cases", headers=sw)).json()) == sorted([never, runs])
+
+
+async def test_a_kept_answer_holds_no_personal_data_and_its_replay_gives_it_back(api: Api) -> None:
+    """CASE-6: the client's data stays in case_client; the replay is the first answer, byte for byte."""
+    sw, key = api.auth(Role.SOCIAL_WORKER), str(uuid.uuid4())
+    first = await api.http.post("/cases", headers={**sw, "Idempotency-Key": key}, json=BODY)
+    again = await api.http.post("/cases", headers={**sw, "Idempotency-Key": key}, json=BODY)
+    assert first.status_code == 201 and again.headers["Idempotent-Replayed"] == "true"
+    assert again.content == first.content and PERSONAL_CODE in again.text
+    sessions = session_factory(make_engine(api.settings.database_url))
+    with sessions() as session:
+        [kept] = session.exec(select(IdempotencyRecord).where(IdempotencyRecord.key == key)).all()
+    assert PERSONAL_CODE.encode() not in kept.body and b"Anna" not in kept.body
 
 
 async def test_a_nomination_cut_off_before_its_workflow_is_completed_by_its_retry(api: Api) -> None:

@@ -9,13 +9,14 @@ marked ``Idempotent-Replayed``) and writes nothing; the writes users really repe
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 
-from api.idempotency import REPLAYED, RequestKey
+from api.idempotency import REPLAYED, RequestKey, request_hash
 from domain.calendar import add_months, local_date
 from domain.quarters import Quarter
 from domain.roles import Actor, Role
@@ -247,16 +248,19 @@ async def test_a_step_retried_after_its_update_ran_attaches_to_that_update(api: 
     """The crash case: the Update ran but its answer never reached the caller nor the store."""
     sw = api.auth(Role.SOCIAL_WORKER)
     key = str(uuid.uuid4())
-    body = {"full_name": "Anna", "personal_code": "32111111111", "consent": True}
-    case_id = (await api.http.post("/cases", headers=sw, json=body)).json()["case"]["case_id"]
+    opening = {"full_name": "Anna", "personal_code": "32111111111", "consent": True}
+    case_id = (await api.http.post("/cases", headers=sw, json=opening)).json()["case"]["case_id"]
     handle = api.temporal.client.get_workflow_handle(case_workflow_id(case_id))
     caller = "social_worker:CESIS:sw-cesis-1"
     from domain import case_commands
     note = case_commands.Handover(actor=Actor(user_id="sw-cesis-1", role=Role.SOCIAL_WORKER),
                                   new_case_manager_id="sw-cesis-2", reason="Leave")
-    await handle.execute_update(ClientCaseWorkflow.handover, note, id=RequestKey(caller, key).update_id())
-    retried = await api.http.post(f"/cases/{case_id}/handover", headers={**sw, "Idempotency-Key": key},
-                                  json={"new_case_manager_id": "sw-cesis-2", "reason": "Leave"})
+    path = f"/cases/{case_id}/handover"
+    body = json.dumps({"new_case_manager_id": "sw-cesis-2", "reason": "Leave"}).encode()
+    update_id = RequestKey(caller, key, request_hash("POST", path, b"", body)).update_id()
+    await handle.execute_update(ClientCaseWorkflow.handover, note, id=update_id)
+    retried = await api.http.post(path, content=body, headers={**sw, "Idempotency-Key": key,
+                                                               "Content-Type": "application/json"})
     assert retried.status_code == 200, retried.text
     actions = [e["action"] for e in (await api.http.get(f"/cases/{case_id}/events", headers=sw)).json()]
     assert actions.count("handed_over") == 1

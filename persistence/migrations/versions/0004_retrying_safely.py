@@ -39,8 +39,12 @@ def upgrade() -> None:
     # Rows written before this revision belong to running workflows: they are complete.
     with op.batch_alter_table('case_record', schema=None) as batch_op:
         batch_op.add_column(sa.Column('workflow_started', sa.Boolean(), nullable=False, server_default=sa.true()))
+        batch_op.add_column(sa.Column('registered_by', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True))
         batch_op.add_column(sa.Column('registered_by_role', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=True))
         batch_op.create_index(batch_op.f('ix_case_record_workflow_started'), ['workflow_started'], unique=False)
+
+    with op.batch_alter_table('assistant_record', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('request_key', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True))
 
     with op.batch_alter_table('timesheet_entry', schema=None) as batch_op:
         batch_op.add_column(sa.Column('request_key', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True))
@@ -51,9 +55,12 @@ def downgrade() -> None:
     with op.batch_alter_table('timesheet_entry', schema=None) as batch_op:
         batch_op.drop_constraint('uq_timesheet_entry_request_key', type_='unique')
         batch_op.drop_column('request_key')
+    with op.batch_alter_table('assistant_record', schema=None) as batch_op:
+        batch_op.drop_column('request_key')
     with op.batch_alter_table('case_record', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_case_record_workflow_started'))
         batch_op.drop_column('registered_by_role')
+        batch_op.drop_column('registered_by')
         batch_op.drop_column('workflow_started')
     with op.batch_alter_table('idempotency_record', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_idempotency_record_created_at'))

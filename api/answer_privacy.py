@@ -1,0 +1,54 @@
+"""Kept answers carry no personal data (CASE-6): the client's data is left out when an answer is
+kept for its retries and read back from ``case_client`` when it is replayed.
+
+An answer with a case (``{"case": {"case_id": …}, "client": {…}, …}``) is kept with
+``"client": {"kept_in": "case_client"}``; its replay puts the client's data back in the same
+place, serialised as FastAPI serialises it, so the replay is the first answer, byte for byte.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from api.schemas import ClientPublic
+from persistence.db import SessionFactory
+from persistence.idempotency import StoredAnswer
+from persistence.models import CaseClient
+
+KEPT_IN = {"kept_in": "case_client"}
+
+
+def _dumps(document: Any) -> bytes:
+    return json.dumps(document, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
+
+
+def _case_answer(content_type: str | None, body: bytes) -> dict[str, Any] | None:
+    if not content_type or not content_type.startswith("application/json"):
+        return None
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return None
+    if isinstance(document, dict) and isinstance(document.get("case"), dict) and "client" in document:
+        return document
+    return None
+
+
+def without_personal_data(content_type: str | None, body: bytes) -> bytes:
+    document = _case_answer(content_type, body)
+    if document is None or not isinstance(document["client"], dict):
+        return body
+    document["client"] = KEPT_IN
+    return _dumps(document)
+
+
+def with_personal_data(sessions: SessionFactory, stored: StoredAnswer) -> bytes:
+    document = _case_answer(stored.content_type, stored.body)
+    if document is None or document["client"] != KEPT_IN:
+        return stored.body
+    with sessions() as session:
+        client = session.get(CaseClient, str(document["case"].get("case_id")))
+        document["client"] = (ClientPublic.model_validate(client, from_attributes=True).model_dump(mode="json")
+                              if client is not None else None)
+    return _dumps(document)
