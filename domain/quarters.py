@@ -35,7 +35,7 @@ class Quarter(BaseModel):
         """The quarter of a label such as ``"2026Q3"``; ``ValueError`` on anything else."""
         match = _LABEL.fullmatch(label.strip()) if isinstance(label, str) else None
         if match is None:
-            raise ValueError(f"not a quarter label (expected e.g. 2026Q3): {label!r}")
+            raise ValueError("not a quarter label (expected e.g. 2026Q3)")
         try:
             return cls(year=int(match.group(1)), number=int(match.group(2)))
         except ValidationError as exc:
