@@ -113,7 +113,7 @@ def check_entry(
                             worked_on=entry.worked_on.isoformat(), today=today.isoformat())
     # HRS-7: the submitted report is a frozen snapshot.
     if quarter_frozen:
-        raise RuleViolation("HRS-7", "the quarter's report is submitted or settled (frozen); a correction must reopen it",
+        raise RuleViolation("HRS-7", "the quarter's report is frozen (submitted); a correction must reopen it",
                             worked_on=entry.worked_on.isoformat())
     # HRS-1: service with a case, training and other without one.
     if entry.kind is EntryKind.SERVICE and entry.case_id is None:

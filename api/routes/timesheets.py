@@ -162,7 +162,7 @@ def remove_entry(entry_id: EntryId, row: ReadableAssistant, principal: Principal
         QuarterlyReport.municipality == row.municipality, QuarterlyReport.year == quarter.year,
         QuarterlyReport.quarter == quarter.number)).first()
     if report is not None and ReportStatus(report.status) in FROZEN:
-        raise RuleViolation("HRS-7", "the quarter's report is submitted or settled (frozen); a correction must reopen it",
+        raise RuleViolation("HRS-7", "the quarter's report is frozen (submitted); a correction must reopen it",
                             report_id=report.report_id, status=report.status)
     session.delete(entry)
     session.commit()
