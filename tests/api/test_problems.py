@@ -18,6 +18,7 @@ import pytest
 from pydantic import SecretStr
 from sqlmodel import Session
 from starlette.requests import Request
+from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
@@ -142,6 +143,15 @@ async def test_a_temporal_rpc_failure_is_503_saying_whether_the_step_may_have_be
     body = json.loads(bytes(answer.body))
     assert answer.status_code == 503 and answer.headers["retry-after"] == "5"
     assert body["may_have_been_applied"] is applied and "Idempotency-Key" in body["detail"]
+
+
+@pytest.mark.parametrize(("path", "rule"), [
+    ("/assistants", "PILOT-STATE"), ("/reports/rounds", "REPORT-STATE"), ("/cases", "CASE-STATE")])
+async def test_a_start_of_a_workflow_that_exists_is_409_with_the_state_rule_of_the_route(path: str, rule: str) -> None:
+    request = Request({"type": "http", "method": "POST", "path": path, "headers": [], "query_string": b""})
+    answer = await errors._already_started(request, WorkflowAlreadyStartedError("wf-1", "Any"))
+    body = json.loads(bytes(answer.body))
+    assert answer.status_code == 409 and body["rule"] == rule and body["instance"] == path
 
 
 async def test_out_of_range_numbers_and_dates_answer_422_naming_the_parameter(
