@@ -31,7 +31,8 @@ log = structlog.get_logger(__name__)
 
 FORBIDDING_RULES = {"CASE-1", "ROLE"}  # who may do a step: 403, not 409
 RULE_ID = re.compile(r"^((CASE|CAP|PH|MUN|HRS|RES)-[0-9A-Z]+|ROLE|CASE-STATE|PILOT-STATE|REPORT-STATE)$")
-FINISHED = {"/assistants": "PILOT-STATE", "/reports": "REPORT-STATE"}
+# The state rule of the workflow a route drives: a finished workflow, or a start of one that exists already.
+STATE_RULES = {"/assistants": "PILOT-STATE", "/reports": "REPORT-STATE", "/cases": "CASE-STATE"}
 RETRY_AFTER_SECONDS = 5
 READS = {"GET", "HEAD", "OPTIONS"}
 # The server answered and refused: nothing was done.
@@ -39,6 +40,11 @@ REFUSED_BY_SERVER = {RPCStatusCode.INVALID_ARGUMENT, RPCStatusCode.ALREADY_EXIST
                      RPCStatusCode.RESOURCE_EXHAUSTED, RPCStatusCode.FAILED_PRECONDITION,
                      RPCStatusCode.UNIMPLEMENTED, RPCStatusCode.UNAUTHENTICATED}
 NOT_CONNECTED = ("failed client connect", "tcp connect error", "connection refused", "dns error")
+
+
+def state_rule(path: str) -> str:
+    """The state rule of the route's workflow (an assistant's pilot, a report, a case)."""
+    return next((rule for prefix, rule in STATE_RULES.items() if path.startswith(prefix)), "CASE-STATE")
 
 
 def rule_answer(request: Request, rule: str, detail: str, details: Any = None) -> JSONResponse:
@@ -122,8 +128,7 @@ async def _http_exception(request: Request, exc: Exception) -> JSONResponse:
 async def _rpc_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RPCError)
     if exc.status is RPCStatusCode.NOT_FOUND:
-        rule = next((r for prefix, r in FINISHED.items() if request.url.path.startswith(prefix)), "CASE-STATE")
-        return rule_answer(request, rule, "its workflow has finished; nothing more can change")
+        return rule_answer(request, state_rule(request.url.path), "its workflow has finished; nothing more can change")
     log.error("temporal unavailable", status=str(exc.status))
     refused = exc.status in REFUSED_BY_SERVER or any(s in exc.message.lower() for s in NOT_CONNECTED)
     return unavailable(request, "the workflow service did not complete the call", may_have_been_applied=not refused)
@@ -140,7 +145,8 @@ async def _temporal_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _already_started(request: Request, exc: Exception) -> JSONResponse:
-    return rule_answer(request, "PILOT-STATE", "a workflow with this id exists already")
+    """A start of a workflow that exists (running or finished): the state rule of the route's workflow."""
+    return rule_answer(request, state_rule(request.url.path), "it has been started already; nothing was started")
 
 
 async def _runtime_error(request: Request, exc: Exception) -> JSONResponse:

@@ -4,9 +4,12 @@ FastAPI documents the success answer and its 422; this adds, per operation, the 
 (api/problems.py) it can give, derived from the operation and what its route depends on:
 
 - 401 and 403 when it needs a token; 404 when its path names something; 409 (with the ``rule``
-  member) on every write; 413 when it takes a body; 422 everywhere (a path or query with control
-  characters); 503 when it talks to Temporal;
-- the ``Idempotency-Key`` request header on every POST, PUT and DELETE.
+  member) on every write; 413 on every write and whatever else takes a body (api/body_limit.py
+  reads every request's body, DELETE's too); 422 everywhere (a path or query with control
+  characters); 503 (with ``Retry-After``) when it talks to Temporal, or is a write with a database
+  session (a write lock not had in time: persistence/unit_of_work.py ``WriteBusy``, api/write_busy.py);
+- the ``Idempotency-Key`` request header on every POST, PUT and DELETE, and the
+  ``Idempotent-Replayed`` response header (api/idempotency.py) on every write's success answers.
 """
 
 from __future__ import annotations
@@ -18,7 +21,8 @@ from fastapi.dependencies.models import Dependant
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 
-from api.deps import get_temporal
+from api.deps import get_session, get_temporal
+from api.idempotency import REPLAYED
 from api.problems import PROBLEM_JSON, Problem
 
 WRITES = {"post", "put", "patch", "delete"}
@@ -37,8 +41,17 @@ ANSWERS = {
          "(e.g. hours that day, capacity used); nothing was changed.",
     413: "The request body is over the limit (`max_body_bytes`); it was not read.",
     422: "The request is not accepted: `errors` lists each field (`loc`, `msg`, `type`), never the value sent.",
-    503: "The workflow service cannot answer now (`Retry-After` says when to retry). `may_have_been_applied` says "
-         "whether the step may have been applied: retry with the same Idempotency-Key either way.",
+}
+UNAVAILABLE = {
+    "temporal": "the workflow service cannot answer now; `may_have_been_applied` says whether the step may have "
+                "been applied",
+    "database": "the database is busy with other writes (its write lock was not free in time); nothing was written "
+                "(`may_have_been_applied` is false)",
+}
+REPLAYED_HEADER = {
+    "description": ("`true` marks a replayed first answer: a retry with the same Idempotency-Key gets the answer "
+                    "the first request got, and nothing is written again; absent on a first answer"),
+    "schema": {"type": "string", "enum": ["true"]},
 }
 
 
@@ -46,11 +59,28 @@ def _depends_on(dependant: Dependant, call: Any) -> bool:
     return dependant.call is call or any(_depends_on(d, call) for d in dependant.dependencies)
 
 
-def _problem(status: int) -> dict[str, Any]:
+def _unavailable(causes: list[str]) -> str:
+    """503's description: its causes on this operation, then what to do."""
+    return ("Cannot be answered now: " + "; or ".join(UNAVAILABLE[c] for c in causes) + ". `Retry-After` says "
+            "when to retry: retry with the same Idempotency-Key either way.")
+
+
+def _causes_of_503(method: str, route: APIRoute | None) -> list[str]:
+    """Temporal when the route talks to it; the database when it is a write with a database session."""
+    if route is None:
+        return []
+    causes = ["temporal"] if _depends_on(route.dependant, get_temporal) else []
+    if method in WRITES and _depends_on(route.dependant, get_session):
+        causes.append("database")
+    return causes
+
+
+def _problem(status: int, causes: list[str]) -> dict[str, Any]:
     schema: dict[str, Any] = {"$ref": PROBLEM_REF}
     if status == 409:
         schema = {"allOf": [schema, {"type": "object", "required": ["rule", "details"]}]}
-    answer: dict[str, Any] = {"description": ANSWERS[status], "content": {PROBLEM_JSON: {"schema": schema}}}
+    description = _unavailable(causes) if status == 503 else ANSWERS[status]
+    answer: dict[str, Any] = {"description": description, "content": {PROBLEM_JSON: {"schema": schema}}}
     if status == 503:
         answer["headers"] = {"Retry-After": {"description": "Seconds to wait before retrying",
                                              "schema": {"type": "integer"}}}
@@ -68,9 +98,9 @@ def answers_of(operation: dict[str, Any], method: str, route: APIRoute | None) -
         statuses.append(404)
     if method in WRITES:
         statuses.append(409)
-    if "requestBody" in operation:
+    if method in WRITES or "requestBody" in operation:
         statuses.append(413)
-    if route is not None and _depends_on(route.dependant, get_temporal):
+    if _causes_of_503(method, route):
         statuses.append(503)
     return sorted(statuses)
 
@@ -87,8 +117,13 @@ def build_openapi(app: FastAPI, routers: list[APIRouter]) -> dict[str, Any]:
     for path, operations in schema.get("paths", {}).items():
         for method, operation in operations.items():
             responses = operation.setdefault("responses", {})
-            for status in answers_of(operation, method, routes.get((path, method))):
-                responses[str(status)] = _problem(status)
+            route = routes.get((path, method))
+            for status in answers_of(operation, method, route):
+                responses[str(status)] = _problem(status, _causes_of_503(method, route))
+            if method in WRITES:
+                for status, answer in responses.items():
+                    if status.startswith("2"):
+                        answer.setdefault("headers", {})[REPLAYED] = dict(REPLAYED_HEADER)
             if method in {"post", "put", "delete"}:
                 parameters = operation.setdefault("parameters", [])
                 if not any(p.get("name", "").lower() == "idempotency-key" for p in parameters):

@@ -11,6 +11,8 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 from sqlmodel import col, select
 from temporalio.client import Client
+from temporalio.common import WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
 from api.auth import Principal, PrincipalDep, require_own_municipality, require_roles
@@ -20,6 +22,7 @@ from api.report_documents import report_csv, report_pdf
 from api.steps import body_model, summary_of
 from domain import report_state as messages
 from domain.case_commands import Command
+from domain.errors import RuleViolation
 from domain.quarters import Quarter
 from domain.report_state import ReportState, ReportStatus
 from domain.roles import CASE_MANAGERS, Role
@@ -124,14 +127,23 @@ class RoundCreate(BaseModel):
 
 @router.post("/rounds", status_code=status.HTTP_202_ACCEPTED, dependencies=[require_roles(Role.MINISTRY)])
 async def start_round(body: RoundCreate, temporal: TemporalDep, settings: SettingsDep) -> dict[str, str]:
-    """Start a quarter's round by hand (the Schedule does it at each quarter's start)."""
+    """Start a quarter's round by hand (the Schedule does it at each quarter's start).
+
+    Once per quarter: a second start, while the round runs or after it ended, is refused with
+    409 REPORT-STATE naming the quarter (a retry with the same Idempotency-Key gets the first answer).
+    """
     try:
         quarter = Quarter.parse(body.quarter)
     except ValueError as exc:
         raise HTTPException(422, [{"loc": ["body", "quarter"], "msg": str(exc), "type": "value_error"}]) from None
-    handle = await temporal.start_workflow(
-        QuarterlyReportRoundWorkflow.run, RoundInput(quarter=quarter.label, timings=report_timings(settings)),
-        id=f"report-round-{quarter.label}-manual", task_queue=settings.task_queue)
+    try:
+        handle = await temporal.start_workflow(
+            QuarterlyReportRoundWorkflow.run, RoundInput(quarter=quarter.label, timings=report_timings(settings)),
+            id=f"report-round-{quarter.label}-manual", task_queue=settings.task_queue,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE)  # never a second manual round of a quarter
+    except WorkflowAlreadyStartedError:
+        raise RuleViolation("REPORT-STATE", f"the round of {quarter.label} has been started by hand already",
+                            quarter=quarter.label) from None
     return {"workflow_id": handle.id, "quarter": quarter.label}
 
 

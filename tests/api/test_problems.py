@@ -18,6 +18,7 @@ import pytest
 from pydantic import SecretStr
 from sqlmodel import Session
 from starlette.requests import Request
+from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
@@ -144,6 +145,15 @@ async def test_a_temporal_rpc_failure_is_503_saying_whether_the_step_may_have_be
     assert body["may_have_been_applied"] is applied and "Idempotency-Key" in body["detail"]
 
 
+@pytest.mark.parametrize(("path", "rule"), [
+    ("/assistants", "PILOT-STATE"), ("/reports/rounds", "REPORT-STATE"), ("/cases", "CASE-STATE")])
+async def test_a_start_of_a_workflow_that_exists_is_409_with_the_state_rule_of_the_route(path: str, rule: str) -> None:
+    request = Request({"type": "http", "method": "POST", "path": path, "headers": [], "query_string": b""})
+    answer = await errors._already_started(request, WorkflowAlreadyStartedError("wf-1", "Any"))
+    body = json.loads(bytes(answer.body))
+    assert answer.status_code == 409 and body["rule"] == rule and body["instance"] == path
+
+
 async def test_out_of_range_numbers_and_dates_answer_422_naming_the_parameter(
         http: httpx.AsyncClient, settings: Settings, rows: dict[str, str]) -> None:
     ministry = auth(settings, Role.MINISTRY, user="lm-1")
@@ -243,3 +253,40 @@ def test_the_openapi_documents_every_answer_and_the_idempotency_key(settings: Se
     assert {"404", "409", "413", "503"} <= set(step)
     assert "Retry-After" in step["503"]["headers"]
     assert "503" not in document["paths"]["/municipalities"]["get"]["responses"]  # no Temporal there
+
+
+def test_the_openapi_documents_503_413_and_idempotent_replayed_on_every_write(settings: Settings) -> None:
+    """A database write whose lock is not had in time answers 503 (api/write_busy.py); the body limit
+    refuses any request's body (413, DELETE's too); a replayed first answer says so (Idempotent-Replayed)."""
+    document = create_app(settings).openapi()
+    writes = [(path, method, operation) for path, operations in document["paths"].items()
+              for method, operation in operations.items() if method in {"post", "put", "patch", "delete"}]
+    assert len(writes) >= 30
+    for path, method, operation in writes:
+        responses = operation["responses"]
+        assert {"413", "503"} <= set(responses), (method, path)
+        assert responses["413"]["content"][PROBLEM]["schema"] == {"$ref": "#/components/schemas/Problem"}
+        unavailable = responses["503"]
+        assert unavailable["content"][PROBLEM]["schema"] == {"$ref": "#/components/schemas/Problem"}
+        assert unavailable["headers"]["Retry-After"]["schema"] == {"type": "integer"}, (method, path)
+        successes = [status for status in responses if status.startswith("2")]
+        assert successes, (method, path)
+        for status in successes:
+            replayed = responses[status]["headers"]["Idempotent-Replayed"]
+            assert replayed["schema"] == {"type": "string", "enum": ["true"]}
+            assert "replayed first answer" in replayed["description"]
+    # The writes that only use the database: their 503 is the write lock (persistence/unit_of_work.py).
+    for path, method in [("/municipalities/{code}", "put"), ("/municipalities/{code}/agreement", "post"),
+                         ("/municipalities/{code}/orders", "post"),
+                         ("/municipalities/{code}/seminar-attendance", "post"),
+                         ("/assistants/{assistant_id}/timesheet", "post"),
+                         ("/assistants/{assistant_id}/timesheet/{entry_id}", "delete")]:
+        description = document["paths"][path][method]["responses"]["503"]["description"]
+        assert "database is busy" in description and "workflow service" not in description, (method, path)
+    assert "workflow service" in document["paths"]["/reports/rounds"]["post"]["responses"]["503"]["description"]
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            if method == "get":
+                assert not any("Idempotent-Replayed" in answer.get("headers", {})
+                               for answer in operation["responses"].values()), path
+                assert "413" not in operation["responses"], path

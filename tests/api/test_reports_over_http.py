@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from pypdf import PdfReader
+from sqlalchemy import make_url
 
 from domain.calendar import start_of_day
 from domain.quarters import Quarter
@@ -157,3 +158,28 @@ async def test_hrs6_the_schedule_starts_a_report_driven_from_draft_to_paid(api: 
     assert pdf.headers["content-type"] == "application/pdf"
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.content)).pages)
     assert quarter.label in text and "134.20" in text and ga in text and "Total" in text
+
+
+async def test_hrs6_a_quarters_round_is_started_by_hand_once_then_refused_with_report_state(api: Api) -> None:
+    # The round's workflow id is global per quarter on the shared dev server: a far past quarter no other
+    # test starts, one per database so that both runs of this test start their own.
+    quarter = {"sqlite": "2001Q1", "postgresql": "2001Q2"}[make_url(api.settings.database_url).get_backend_name()]
+    ministry = api.auth(Role.MINISTRY, municipality="LV", user="lm-1")
+    first = await api.http.post("/reports/rounds", headers=ministry, json={"quarter": quarter})
+    assert first.status_code == 202, first.text
+    handle = api.temporal.client.get_workflow_handle(first.json()["workflow_id"])
+    run_id = (await handle.describe()).run_id
+
+    async def refused() -> None:
+        again = await api.http.post("/reports/rounds", headers=ministry, json={"quarter": quarter})
+        assert again.status_code == 409, again.text
+        assert again.headers["content-type"] == "application/problem+json"
+        problem = again.json()
+        assert problem["rule"] == "REPORT-STATE" and problem["details"] == {"quarter": quarter}
+        assert quarter in problem["detail"]
+
+    await refused()  # at once: the round may still be running
+    assert await handle.result() == []  # no municipality took part in 2001
+    await refused()  # and after it ended: never a second run of the quarter's manual round
+    described = await handle.describe()
+    assert described.run_id == run_id and described.status is not None and described.status.name == "COMPLETED"
