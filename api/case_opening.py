@@ -37,6 +37,7 @@ from domain.roles import Actor, Role
 from famassist.settings import Settings
 from persistence.db import SessionFactory
 from persistence.models import CaseClient, CaseRecord
+from persistence.unit_of_work import begin_write, lock_name
 from workflows.client_case import MUNICIPALITY, CaseInput, ClientCaseWorkflow, case_workflow_id
 
 log = structlog.get_logger(__name__)
@@ -51,6 +52,8 @@ class Application:
 
 def write_application(session: Session, row: CaseRecord, client: CaseClient) -> Application:
     """Write the unfinished row and the client's data at once; what is there already on a retry."""
+    begin_write(session)  # one opening of this case at a time, on both databases
+    lock_name(session, f"case:{row.case_id}")
     found = session.get(CaseRecord, row.case_id)
     if found is None:
         row.workflow_started = False

@@ -39,6 +39,7 @@ from api.answer_privacy import with_personal_data, without_personal_data
 from api.auth import principal_from_token
 from api.problems import INVALID_TYPE, PROBLEM_JSON, UNAVAILABLE_TYPE
 from persistence.idempotency import IdempotencyStore, StoredAnswer
+from persistence.unit_of_work import WriteBusy
 
 HEADER = "Idempotency-Key"
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -152,7 +153,7 @@ class IdempotencyMiddleware:
             try:
                 await anyio.to_thread.run_sync(lambda: store.keep(
                     request.caller, request.key, answer, method=scope["method"], path=scope["path"], now=now))
-            except SQLAlchemyError as exc:  # the write happened: answer it; a retry finds it by its key
+            except (SQLAlchemyError, WriteBusy) as exc:  # the write happened: answer it; a retry finds it by its key
                 log.warning("idempotency answer not kept", error_type=type(exc).__name__)
         for message in messages:
             await send(message)

@@ -11,6 +11,7 @@ from sqlmodel import col
 
 from persistence.db import SessionFactory
 from persistence.models import IdempotencyRecord
+from persistence.unit_of_work import write_transaction
 
 
 @dataclass(frozen=True)
@@ -38,18 +39,17 @@ class IdempotencyStore:
 
     def keep(self, caller: str, key: str, answer: StoredAnswer, *, method: str, path: str, now: datetime) -> None:
         """Keep the first answer; an expired record of the same key is replaced, a live one is left as it is."""
-        with self._sessions() as session:
-            session.exec(delete(IdempotencyRecord).where(
-                col(IdempotencyRecord.caller) == caller, col(IdempotencyRecord.key) == key,
-                col(IdempotencyRecord.created_at) <= now - self.window))
-            session.add(IdempotencyRecord(
-                caller=caller, key=key, request_hash=answer.request_hash, method=method, path=path[:500],
-                status_code=answer.status_code, content_type=answer.content_type, body=answer.body,
-                created_at=now))
-            try:
-                session.commit()
-            except IntegrityError:  # another replica kept its answer first: that one stands
-                session.rollback()
+        try:
+            with write_transaction(self._sessions) as session:
+                session.exec(delete(IdempotencyRecord).where(
+                    col(IdempotencyRecord.caller) == caller, col(IdempotencyRecord.key) == key,
+                    col(IdempotencyRecord.created_at) <= now - self.window))
+                session.add(IdempotencyRecord(
+                    caller=caller, key=key, request_hash=answer.request_hash, method=method, path=path[:500],
+                    status_code=answer.status_code, content_type=answer.content_type, body=answer.body,
+                    created_at=now))
+        except IntegrityError:  # another replica kept its answer first: that one stands
+            pass
 
     def forget_expired(self, now: datetime) -> int:
         """Remove the records past the window; the number removed."""

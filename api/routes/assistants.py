@@ -29,6 +29,7 @@ from domain.pilot_state import AssistantState
 from domain.roles import Role
 from famassist.settings import Settings
 from persistence.models import AssistantPerson, AssistantRecord, CaseRecord, Municipality
+from persistence.unit_of_work import begin_write, lock_name
 from workflows.assistant_pilot import AssistantPilotWorkflow, PilotInput, assistant_workflow_id
 
 router = APIRouter(prefix="/assistants", tags=["assistants"])
@@ -73,6 +74,8 @@ def assistant_public(session: Session, principal: Principal, row: AssistantRecor
 
 def _write_nomination(session: Session, body: Nomination, municipality: str, digest: str | None) -> AssistantRecord:
     """The nominee's rows, written at once; the rows already there (a retry, or another nomination)."""
+    begin_write(session)  # one nomination of this id at a time, on both databases
+    lock_name(session, f"assistant:{body.assistant_id}")
     found = session.get(AssistantRecord, body.assistant_id)
     if found is not None:
         return found
