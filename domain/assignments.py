@@ -84,11 +84,15 @@ def end_open(assignments: Sequence[Assignment], on: date, ended_by: AssignmentEn
              assistant_id: str | None = None) -> list[tuple[int, Assignment]]:
     """The open windows (of ``assistant_id``, or of anyone) ended on ``on``, with their positions.
 
-    A window never ends before it starts: a window opened after ``on`` ends on its first day.
+    A window never ends before it starts: a window opened after ``on`` ends on its first day. A
+    re-referral or closure (no ``assistant_id``) also ends on ``on`` a window that ended later (an
+    assistant who withdrew after the step's day): never two assistants' windows on one day. The
+    step is refused before work logged after its day (HRS-3), so no logged day falls outside.
     """
     return [(i, a.model_copy(update={"to_date": max(on, a.from_date), "ended_by": ended_by}))
             for i, a in enumerate(assignments)
-            if a.to_date is None and (assistant_id is None or a.assistant_id == assistant_id)]
+            if (a.to_date is None or (assistant_id is None and a.to_date > on))
+            and (assistant_id is None or a.assistant_id == assistant_id)]
 
 
 def assignment_changes(current: Sequence[Assignment], action: str, details: Mapping[str, Any],

@@ -16,7 +16,7 @@ import pytest
 
 from domain import case_rules as rules
 from domain import pilot_rules
-from domain.assignments import Assignment, assignment_changes, check_not_before_work
+from domain.assignments import Assignment, AssignmentEnd, assignment_changes, check_not_before_work
 from domain.case_commands import Close, Refer
 from domain.case_model import ChildSafetyRisk, ClosureReason
 from domain.case_state import CaseState
@@ -170,3 +170,22 @@ def test_cap7_cap3_on_the_referral_s_day_is_listed_in_rule_order_with_today_s_ca
     load = pilot.client("c-high", risk=ChildSafetyRisk.HIGH)
     violation = refused(lambda: pilot_rules.reserve(state, reserve_on(load, IN_LIMITED), pilot.SERVING_AT))
     assert violation.rule == "CAP-2" and violation.details["rules"] == ["CAP-2", "CAP-3"]
+
+
+# --- HRS-3: a re-referral dated before a withdrawal ends the withdrawn window on its day ---------
+
+@pytest.mark.parametrize(("action", "details", "ended_by"), [
+    ("re-referred", {"assistant_id": "ga-b", "referred_on": "2027-01-10"}, "re-referred"),
+    ("closed", {"closed_on": "2027-01-10"}, "closed"),
+])
+def test_hrs3_a_step_dated_before_a_withdrawal_ends_the_withdrawn_window_on_its_day(
+        action: str, details: dict[str, str], ended_by: str) -> None:
+    # A withdrew on 20 Jan (window 1-20 Jan); the case is re-referred to B (or closed) dated 10 Jan.
+    withdrawn = Assignment(assistant_id="ga-a", from_date=date(2027, 1, 1), to_date=date(2027, 1, 20),
+                           ended_by=AssignmentEnd.WITHDRAWN)
+    ended, opened = assignment_changes([withdrawn], action, details, date(2027, 1, 25))
+    assert [(i, w.to_date, w.ended_by) for i, w in ended] == [(0, date(2027, 1, 10), AssignmentEnd(ended_by))]
+    assert opened is None or opened.from_date == date(2027, 1, 10)  # B from the day A's window now ends
+    # A window that ended on or before the step's day is left alone.
+    assert assignment_changes([withdrawn], action, {**details, "referred_on": "2027-01-20",
+                                                    "closed_on": "2027-01-20"}, date(2027, 1, 25))[0] == []
