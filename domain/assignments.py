@@ -63,14 +63,19 @@ def check_assigned_on(day: date, case_id: str | None, windows: Sequence[Assignme
 
 
 def check_not_before_work(field: str, day: date, *, last_service_day: date | None = None,
-                          last_visit_on: date | None = None) -> None:
+                          last_visit_on: date | None = None, referred_on: date | None = None) -> None:
     """HRS-3 (ruling 2026-11): a re-referral or a closure ends the current assistant's window on its day
     (``field`` = ``day``), so it is never dated before work already done on the case: the assistant's
     last logged service day (the caller reads it from the timesheets) or the case's last recorded visit.
     Otherwise hours already logged (and paid) would fall outside the ended window while the next
     assistant's window overlapped them: two assistants paid for the same days. The day itself is
     allowed (both windows include the day of the change). Raises :class:`RuleViolation`.
+
+    A day before the current referral (``referred_on``, when given) is left to the step order's
+    refusal (CASE-STATE, the workflow's), which names the referral.
     """
+    if referred_on is not None and day < referred_on:
+        return
     for name, what, last in (("last_service_day", "the assistant's last logged service day", last_service_day),
                              ("last_visit_on", "the case's last recorded visit", last_visit_on)):
         if last is not None and day < last:

@@ -23,7 +23,7 @@ from api.schemas import CasePublic
 from api.steps import body_model, summary_of
 from domain import case_commands as commands
 from domain.assignments import check_not_before_work
-from persistence.assignments import last_service_day
+from persistence.assignments import case_assignments, last_service_day
 from persistence.models import AssistantRecord, CaseRecord
 from workflows.client_case import ClientCaseWorkflow, case_workflow_id
 
@@ -74,7 +74,9 @@ def _not_before_logged_hours(session: Session, row: CaseRecord, field: str, day:
     day on the case (409 naming both days); the workflow checks the case's last visit itself."""
     if row.assistant_id is None or day is None:  # a first referral; a step today is after every entry
         return
-    check_not_before_work(field, day, last_service_day=last_service_day(session, row.case_id, row.assistant_id))
+    windows = case_assignments(session, row.case_id, row.assistant_id)
+    check_not_before_work(field, day, last_service_day=last_service_day(session, row.case_id, row.assistant_id),
+                          referred_on=windows[-1].from_date if windows else None)
 
 
 def _add_step(path: str, update: Update, command: type[commands.Command], doc: str) -> None:

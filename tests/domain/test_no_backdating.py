@@ -189,3 +189,11 @@ def test_hrs3_a_step_dated_before_a_withdrawal_ends_the_withdrawn_window_on_its_
     # A window that ended on or before the step's day is left alone.
     assert assignment_changes([withdrawn], action, {**details, "referred_on": "2027-01-20",
                                                     "closed_on": "2027-01-20"}, date(2027, 1, 25))[0] == []
+
+
+def test_case_state_a_day_before_the_current_referral_is_left_to_the_step_order_refusal() -> None:
+    """The workflow answers it with CASE-STATE, naming the referral (test_step_dates.py)."""
+    check_not_before_work("closed_on", date(2027, 1, 4), last_service_day=date(2027, 1, 20),
+                          referred_on=date(2027, 1, 5))
+    assert refused(lambda: check_not_before_work("closed_on", date(2027, 1, 5), last_service_day=date(2027, 1, 20),
+                                                 referred_on=date(2027, 1, 5))).rule == "HRS-3"
