@@ -62,15 +62,42 @@ def check_assigned_on(day: date, case_id: str | None, windows: Sequence[Assignme
                       "ended_by": a.ended_by.value if a.ended_by else None} for a in mine])
 
 
+def check_not_before_work(field: str, day: date, *, last_service_day: date | None = None,
+                          last_visit_on: date | None = None, referred_on: date | None = None) -> None:
+    """HRS-3 (ruling 2026-11): a re-referral or a closure ends the current assistant's window on its day
+    (``field`` = ``day``), so it is never dated before work already done on the case: the assistant's
+    last logged service day (the caller reads it from the timesheets) or the case's last recorded visit.
+    Otherwise hours already logged (and paid) would fall outside the ended window while the next
+    assistant's window overlapped them: two assistants paid for the same days. The day itself is
+    allowed (both windows include the day of the change). Raises :class:`RuleViolation`.
+
+    A day before the current referral (``referred_on``, when given) is left to the step order's
+    refusal (CASE-STATE, the workflow's), which names the referral.
+    """
+    if referred_on is not None and day < referred_on:
+        return
+    for name, what, last in (("last_service_day", "the assistant's last logged service day", last_service_day),
+                             ("last_visit_on", "the case's last recorded visit", last_visit_on)):
+        if last is not None and day < last:
+            raise RuleViolation(
+                "HRS-3", f"{field} {day.isoformat()} is before {what} {last.isoformat()}: the window it ends "
+                         "would leave work already done outside it",
+                **{field: day.isoformat(), name: last.isoformat()})
+
+
 def end_open(assignments: Sequence[Assignment], on: date, ended_by: AssignmentEnd,
              assistant_id: str | None = None) -> list[tuple[int, Assignment]]:
     """The open windows (of ``assistant_id``, or of anyone) ended on ``on``, with their positions.
 
-    A window never ends before it starts: a window opened after ``on`` ends on its first day.
+    A window never ends before it starts: a window opened after ``on`` ends on its first day. A
+    re-referral or closure (no ``assistant_id``) also ends on ``on`` a window that ended later (an
+    assistant who withdrew after the step's day): never two assistants' windows on one day. The
+    step is refused before work logged after its day (HRS-3), so no logged day falls outside.
     """
     return [(i, a.model_copy(update={"to_date": max(on, a.from_date), "ended_by": ended_by}))
             for i, a in enumerate(assignments)
-            if a.to_date is None and (assistant_id is None or a.assistant_id == assistant_id)]
+            if (a.to_date is None or (assistant_id is None and a.to_date > on))
+            and (assistant_id is None or a.assistant_id == assistant_id)]
 
 
 def assignment_changes(current: Sequence[Assignment], action: str, details: Mapping[str, Any],

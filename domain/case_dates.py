@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from domain.assignments import check_not_before_work
 from domain.calendar import local_date
 from domain.case_commands import Assess, Close, Decide, Refer
 from domain.case_state import CaseState
@@ -44,14 +45,22 @@ def decided_on(state: CaseState, command: Decide, now: datetime) -> date:
                      ("assessed_on", state.assessed_on))
 
 
-def referred_on(state: CaseState, command: Refer, now: datetime) -> date:
-    """A re-referral is never dated before the referral it ends (HRS-3's windows do not overlap)."""
-    return step_date(command.referred_on, now, "referred_on", ("applied_on", state.applied_on),
-                     ("assessed_on", state.assessed_on), ("decided_on", state.decided_on),
-                     ("previous_referred_on", state.referred_on))
+def referred_on(state: CaseState, command: Refer, now: datetime, *, past_work: bool = True) -> date:
+    """A re-referral is never dated before the referral it ends (HRS-3's windows do not overlap), nor,
+    with ``past_work``, before the case's last recorded visit (HRS-3: no backdating past work)."""
+    day = step_date(command.referred_on, now, "referred_on", ("applied_on", state.applied_on),
+                    ("assessed_on", state.assessed_on), ("decided_on", state.decided_on),
+                    ("previous_referred_on", state.referred_on))
+    if past_work:
+        check_not_before_work("referred_on", day, last_visit_on=state.last_visit_on)
+    return day
 
 
-def closed_on(state: CaseState, command: Close, now: datetime) -> date:
-    return step_date(command.closed_on, now, "closed_on", ("applied_on", state.applied_on),
-                     ("assessed_on", state.assessed_on), ("decided_on", state.decided_on),
-                     ("referred_on", state.referred_on))
+def closed_on(state: CaseState, command: Close, now: datetime, *, past_work: bool = True) -> date:
+    """Not before the referral, nor, with ``past_work``, before the case's last recorded visit (HRS-3)."""
+    day = step_date(command.closed_on, now, "closed_on", ("applied_on", state.applied_on),
+                    ("assessed_on", state.assessed_on), ("decided_on", state.decided_on),
+                    ("referred_on", state.referred_on))
+    if past_work:
+        check_not_before_work("closed_on", day, last_visit_on=state.last_visit_on)
+    return day

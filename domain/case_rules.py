@@ -132,9 +132,10 @@ def client_load(state: CaseState) -> ClientLoad:
                       partially_independent=assessment.partially_independent)
 
 
-def refer(state: CaseState, command: Refer, now: datetime) -> CaseChange:
+def refer(state: CaseState, command: Refer, now: datetime, *, past_work: bool = True) -> CaseChange:
+    """``past_work``: HRS-3, never dated before the case's last visit (the workflow's patch decides)."""
     check_refer(state, command)
-    referred_on = dates.referred_on(state, command, now)
+    referred_on = dates.referred_on(state, command, now, past_work=past_work)
     previous = state.assistant_id
     again = is_rereferral(state)
     state.assistant_id = command.assistant_id
@@ -272,10 +273,13 @@ def check_close(state: CaseState, command: Close) -> None:
         raise RuleViolation(STATE, f"the case is already {state.status.value}", status=state.status.value)
 
 
-def close(state: CaseState, command: Close, now: datetime) -> CaseChange:
-    """§5.8: closure with a reason; the client's refusal (002) is ``client_withdrew``."""
+def close(state: CaseState, command: Close, now: datetime, *, past_work: bool = True) -> CaseChange:
+    """§5.8: closure with a reason; the client's refusal (002) is ``client_withdrew``.
+
+    ``past_work``: HRS-3, never dated before the case's last visit (the workflow's patch decides).
+    """
     check_close(state, command)
-    closed_on = dates.closed_on(state, command, now)
+    closed_on = dates.closed_on(state, command, now, past_work=past_work)
     state.status = CaseStatus.CLOSED
     state.closure_reason = command.reason
     state.closed_at = now

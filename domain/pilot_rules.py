@@ -26,7 +26,7 @@ from domain.pilot_commands import (
     ReservePlace,
     Withdraw,
 )
-from domain.pilot_phase import END_PHASES, SERVING_PHASES, AssistantPhase
+from domain.pilot_phase import END_PHASES, AssistantPhase
 from domain.pilot_state import AssistantState, PilotChange
 from domain.roles import SYSTEM_ACTOR, Actor, Role
 
@@ -175,23 +175,44 @@ def phase_on(state: AssistantState, day: date) -> AssistantPhase:
     return state.calendar.phase_on(day)
 
 
-def check_reserve(state: AssistantState, request: ReservePlace, now: datetime) -> None:
+def _on_the_day(violation: CaseloadViolation, on: date, phase: AssistantPhase) -> CaseloadViolation:
+    """A rule broken with the phase on the referral's day, naming that day and phase."""
+    if violation.rule == "CAP-1":
+        message = f"on {on} the assistant was in phase {phase.value} and could not serve clients"
+        return CaseloadViolation(rule="CAP-1", message=message, numbers={"phase": phase.value, "on": str(on)})
+    return CaseloadViolation(rule=violation.rule, message=f"on {on} the assistant was in phase {phase.value}: "
+                             f"{violation.message}", numbers={**violation.numbers, "on": str(on)})
+
+
+def check_reserve(state: AssistantState, request: ReservePlace, now: datetime, *, on_the_day: bool = True) -> None:
+    """CAP-1…CAP-5 with today's phase and load; the rules that depend on the phase also with the phase on
+    the referral's day (``request.on``): CAP-1 (the assistant could serve then) and, with ``on_the_day``,
+    CAP-3 (no high-risk or multiple-problem client dated in the assistant's limited_service months, even
+    when the assistant is in full_service now). The load (CAP-2, CAP-4, CAP-5) is today's: the place is
+    taken now. Without ``on_the_day`` (a pilot workflow's history from before the patch), CAP-1 only.
+    """
     fte = capacity_fte(local_date(now), state.amendments)
-    violations = caseload_violations(state.phase, fte, state.clients, request.client, state.timings.limits)
-    held = request.case_id in state.client_ids()
-    phase_then = phase_on(state, request.on) if request.on is not None else state.phase
-    if not held and phase_then not in SERVING_PHASES and not any(v.rule == "CAP-1" for v in violations):
-        # CAP-1 on the referral's day: a referral is never dated on a day the assistant could not serve.
-        violations.insert(0, CaseloadViolation(
-            rule="CAP-1", message=f"on {request.on} the assistant was in phase {phase_then.value} and could "
-                                  "not serve clients", numbers={"phase": phase_then.value, "on": str(request.on)}))
+    limits = state.timings.limits
+    violations = caseload_violations(state.phase, fte, state.clients, request.client, limits)
+    if request.on is not None:
+        then = phase_on(state, request.on)
+        checked = {"CAP-1", "CAP-3"} if on_the_day else {"CAP-1"}
+        found = {v.rule for v in violations}
+        violations += [_on_the_day(v, request.on, then)
+                       for v in caseload_violations(then, fte, state.clients, request.client, limits)
+                       if v.rule in checked and v.rule not in found]
+        violations.sort(key=lambda v: v.rule)  # CAP-7: in rule order ("CAP-1" … "CAP-5")
     if violations:
         raise caseload_refusal(violations)
 
 
-def reserve(state: AssistantState, request: ReservePlace, now: datetime) -> PilotChange | None:
-    """CAP-6: check and take the place in one step; None when the case already holds it."""
-    check_reserve(state, request, now)
+def reserve(state: AssistantState, request: ReservePlace, now: datetime, *,
+            on_the_day: bool = True) -> PilotChange | None:
+    """CAP-6: check and take the place in one step; None when the case already holds it.
+
+    ``on_the_day``: CAP-3 also with the phase on the referral's day (the pilot workflow's patch decides).
+    """
+    check_reserve(state, request, now, on_the_day=on_the_day)
     if request.case_id in state.client_ids():
         return None
     state.clients.append(request.client)

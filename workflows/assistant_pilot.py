@@ -41,6 +41,12 @@ with workflow.unsafe.imports_passed_through():
 M = TypeVar("M", bound=BaseModel)
 
 
+# CAP-3 on the referral's day: the reservation also judges CAP-3 by the phase on ``ReservePlace.on``. The
+# handler runs the rule again in its turn (``_step``), so an old history's accepted reservation could
+# now be refused on replay: the handler's path is patched (the validator, never replayed, is not).
+CAP3_ON_THE_DAY = "cap3-on-the-referral-day"
+
+
 def assistant_workflow_id(assistant_id: str) -> str:
     return f"assistant-{assistant_id}"
 
@@ -178,11 +184,14 @@ class AssistantPilotWorkflow(EntityWorkflow):
     @workflow.update
     async def reserve_place(self, request: ReservePlace) -> AssistantState:
         """The check and the reservation happen with no await between them (CAP-6)."""
-        return await self._step(rules.reserve, request)
+        return await self._step(self._reserving, request)
+
+    def _reserving(self, state: AssistantState, request: ReservePlace, now: datetime) -> PilotChange | None:
+        return rules.reserve(state, request, now, on_the_day=workflow.patched(CAP3_ON_THE_DAY))
 
     @reserve_place.validator
     def _reserve_ok(self, request: ReservePlace) -> None:
-        self._trial(rules.reserve, request)
+        self._trial(rules.reserve, request)  # CAP-3 on the day always: validators are not replayed
 
     @workflow.signal
     async def release_place(self, request: ReleasePlace) -> None:

@@ -54,12 +54,16 @@ C = TypeVar("C", bound=Command)
 # Versions of this workflow's code paths (replay keeps older histories valid).
 CAP6_RESERVE = "cap6-reserve-place"  # referral reserves a place on the assistant's pilot
 AFTER_REGISTRATION = "steps-after-registration"  # no step is recorded before the registration
-# HRS-3: the referral's day goes to the pilot's reservation (CAP-1 on that day), and a withdrawal from a
-# case already flagged for reassignment is recorded (it ends the assistant's window).
+# HRS-3: the referral's day goes to the pilot's reservation (CAP-1 on that day).
 STEP_DATES = "hrs3-step-dates"
 # A withdrawal from a case already flagged records the change (ends the HRS-3 window). A patch of its
 # own: patched() is remembered per run, so sharing STEP_DATES would tie it to the referral's replay.
 WITHDRAWAL_ENDS_WINDOW = "ph6-withdrawal-ends-window"
+# HRS-3: a re-referral or closure is never dated before the case's last recorded visit. A patch is needed:
+# the validators alone would need none (they are not replayed; a refused Update leaves no event), but
+# each handler runs the rule again in its turn (``_trial`` then the step), so an old history in which a
+# backdated step was accepted would now be refused on replay and miss its recorded activity.
+NO_BACKDATING = "hrs3-no-backdating-past-work"
 
 
 def case_workflow_id(case_id: str) -> str:
@@ -176,12 +180,13 @@ class ClientCaseWorkflow(EntityWorkflow):
     async def refer(self, command: Refer) -> CaseState:
         """CAP-6: the assistant's workflow reserves the place first; a refusal changes nothing."""
         async with self._turn():
-            self._trial(rules.refer, command)
+            past_work = workflow.patched(NO_BACKDATING)
+            self._trial(lambda s, c, n: rules.refer(s, c, n, past_work=past_work), command)
             previous = self._state.assistant_id
             if workflow.patched(CAP6_RESERVE):
                 on = command.referred_on if workflow.patched(STEP_DATES) else None
                 await self._reserve_place(command.assistant_id, on)
-            change = rules.refer(self._state, command, workflow.now())
+            change = rules.refer(self._state, command, workflow.now(), past_work=past_work)
             await self._record(change)
             if previous and previous != command.assistant_id and workflow.patched(CAP6_RESERVE):
                 await self._release_place(previous, "re-referred")
@@ -214,7 +219,7 @@ class ClientCaseWorkflow(EntityWorkflow):
 
     @refer.validator
     def _refer_ok(self, command: Refer) -> None:
-        self._trial(rules.refer, command)
+        self._trial(rules.refer, command)  # HRS-3 always: validators are not replayed
 
     @workflow.update
     async def start_service(self, command: StartService) -> CaseState:
@@ -278,15 +283,19 @@ class ClientCaseWorkflow(EntityWorkflow):
 
     @workflow.update
     async def close(self, command: Close) -> CaseState:
-        state = await self._step(rules.close, command)
+        state = await self._step(self._closing, command)
         # The assistant after the step: a re-referral that held the lock before may have changed it.
         if state.assistant_id and workflow.patched(CAP6_RESERVE):
             await self._release_place(state.assistant_id, f"case closed: {command.reason.value}")
         return state
 
+    def _closing(self, state: CaseState, command: Close, now: datetime) -> CaseChange:
+        """The closure in the handler's turn: HRS-3's check of the last visit only with the patch."""
+        return rules.close(state, command, now, past_work=workflow.patched(NO_BACKDATING))
+
     @close.validator
     def _close_ok(self, command: Close) -> None:
-        self._trial(rules.close, command)
+        self._trial(rules.close, command)  # HRS-3 always: validators are not replayed
 
     @workflow.update
     async def record_follow_up(self, command: RecordFollowUp) -> CaseState:

@@ -8,7 +8,7 @@ nothing.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from fastapi import APIRouter, status
@@ -22,6 +22,8 @@ from api.idempotency import RequestKeyDep
 from api.schemas import CasePublic
 from api.steps import body_model, summary_of
 from domain import case_commands as commands
+from domain.assignments import check_not_before_work
+from persistence.assignments import case_assignments, last_service_day
 from persistence.models import AssistantRecord, CaseRecord
 from workflows.client_case import ClientCaseWorkflow, case_workflow_id
 
@@ -63,6 +65,20 @@ def _assistant_of_the_municipality(session: Session, row: CaseRecord, assistant_
                                        "msg": "no assistant with this id in the case's municipality"}])
 
 
+# HRS-3: the steps that end the current assistant's window, with the field of their day.
+ENDS_WINDOW: dict[type[commands.Command], str] = {commands.Refer: "referred_on", commands.Close: "closed_on"}
+
+
+def _not_before_logged_hours(session: Session, row: CaseRecord, field: str, day: date | None) -> None:
+    """HRS-3: a re-referral or closure is never dated before the current assistant's last logged service
+    day on the case (409 naming both days); the workflow checks the case's last visit itself."""
+    if row.assistant_id is None or day is None:  # a first referral; a step today is after every entry
+        return
+    windows = case_assignments(session, row.case_id, row.assistant_id)
+    check_not_before_work(field, day, last_service_day=last_service_day(session, row.case_id, row.assistant_id),
+                          referred_on=windows[-1].from_date if windows else None)
+
+
 def _add_step(path: str, update: Update, command: type[commands.Command], doc: str) -> None:
     Body = body_model(command)
 
@@ -71,6 +87,8 @@ def _add_step(path: str, update: Update, command: type[commands.Command], doc: s
         fields = body.model_dump()  # type: ignore[attr-defined]
         if command is commands.Refer:
             _assistant_of_the_municipality(session, row, fields["assistant_id"])
+        if command in ENDS_WINDOW:
+            _not_before_logged_hours(session, row, ENDS_WINDOW[command], fields[ENDS_WINDOW[command]])
         message = command(actor=principal.actor, **fields)
         session.rollback()  # hold no database connection while the workflow works
         handle = temporal.get_workflow_handle(case_workflow_id(row.case_id))

@@ -174,3 +174,61 @@ async def test_hrs3_a_withdrawal_ends_the_window_of_a_case_already_flagged_for_r
     assert (await log(api, trainee, case_id, ago(1))).status_code == 201
     before = refused_by(await log(api, trainee, case_id, ago(21)), "HRS-3")
     assert before["windows"] == [{"from": str(ago(20)), "to": str(today()), "ended_by": "withdrawn"}]
+
+
+async def test_hrs3_no_re_referral_or_closure_is_dated_before_logged_hours_or_the_last_visit(api: Api) -> None:
+    leaving, other = new_assistant_id(), new_assistant_id()
+    await serving_assistant(api, leaving, fte="1.0", months_ago=4)
+    await serving_assistant(api, other, fte="1.0", months_ago=4)
+    case_id = await granted_case(api, applied=60, decided=50)
+    assert (await refer(api, case_id, leaving, ago(30))).status_code == 200
+    assert (await log(api, leaving, case_id, ago(20))).status_code == 201
+    assert (await log(api, leaving, case_id, ago(10))).status_code == 201
+    sw = api.auth(SW)
+
+    # The closure would end the window before hours already logged (and paid): refused, naming both days.
+    early = await api.http.post(f"/cases/{case_id}/closure", headers=sw, json={
+        "reason": "goals_achieved", "note": "Done", "closed_on": str(ago(15))})
+    assert refused_by(early, "HRS-3") == {"closed_on": str(ago(15)), "last_service_day": str(ago(10))}
+
+    head = api.auth(Role.SERVICE_HEAD, user="head-cesis")
+    assert (await api.http.post(f"/assistants/{leaving}/withdrawal", headers=head,
+                                json={"reason": "New job"})).status_code == 200
+
+    async def flagged() -> bool:
+        case = (await api.http.get(f"/cases/{case_id}", headers=sw)).json()["case"]
+        return bool(case["needs_reassignment"])
+    assert await eventually(flagged)
+    # Nor a re-referral: the new assistant would be paid for days the first one logged.
+    assert refused_by(await refer(api, case_id, other, ago(15)), "HRS-3") == {
+        "referred_on": str(ago(15)), "last_service_day": str(ago(10))}
+    assert (await refer(api, case_id, other, ago(10))).status_code == 200  # the last logged day itself
+    assert (await log(api, leaving, case_id, ago(10))).status_code == 201  # still inside the first window
+    windows = refused_by(await log(api, leaving, case_id, ago(9)), "HRS-3")["windows"]
+    assert windows == [{"from": str(ago(30)), "to": str(ago(10)), "ended_by": "re-referred"}]
+
+    # The workflow's own check: the case's last recorded visit.
+    started = await api.http.post(f"/cases/{case_id}/service-start", headers=sw, json={"starts_on": str(ago(8))})
+    assert started.status_code == 200, started.text
+    visit = await api.http.post(f"/cases/{case_id}/visits", headers=api.auth(Role.ASSISTANT, user=other),
+                                json={"visited_on": str(ago(3)), "summary": "Budget drafted"})
+    assert visit.status_code == 200, visit.text
+    late = await api.http.post(f"/cases/{case_id}/closure", headers=sw, json={
+        "reason": "goals_achieved", "note": "Done", "closed_on": str(ago(5))})
+    assert refused_by(late, "HRS-3") == {"closed_on": str(ago(5)), "last_visit_on": str(ago(3))}
+    closed = await api.http.post(f"/cases/{case_id}/closure", headers=sw, json={
+        "reason": "goals_achieved", "note": "Done", "closed_on": str(ago(3))})
+    assert closed.status_code == 200, closed.text
+
+
+async def test_cap3_a_high_risk_family_is_not_referred_on_a_day_of_the_assistants_limited_service(api: Api) -> None:
+    ga = new_assistant_id()
+    await serving_assistant(api, ga, fte="1.0", months_ago=4)  # limited service 3 to 1 months ago; full now
+    case_id = await granted_case(api, applied=90, decided=80, risk="high")
+    cap3 = refused_by(await refer(api, case_id, ga, ago(60)), "CAP-3")
+    assert cap3["rules"] == ["CAP-3"]
+    numbers = cap3["violations"][0]["numbers"]
+    assert numbers["phase"] == "limited_service" and numbers["on"] == str(ago(60))
+    assert numbers["child_safety_risk"] == "high"
+    referred = await refer(api, case_id, ga, today())  # in full service: accepted
+    assert referred.status_code == 200, referred.text
