@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from pydantic import BaseModel, create_model
+from temporalio.client import WorkflowHandle
 
+from api.idempotency import RequestKey
 from domain.case_commands import Command
+
+UPDATE_TIMEOUT = timedelta(seconds=60)  # then 503: the step may still complete
+
+
+async def run_update(handle: WorkflowHandle[Any, Any], update: Any, message: Command,
+                     request_key: RequestKey | None) -> Any:
+    """Run one step; with an Idempotency-Key its Update id is the key's, so a retry attaches to it."""
+    return await handle.execute_update(update, message, rpc_timeout=UPDATE_TIMEOUT,
+                                       id=request_key.update_id() if request_key else None)
 
 
 def body_model(command: type[Command], exclude: frozenset[str] = frozenset()) -> type[BaseModel]:

@@ -6,7 +6,6 @@ municipality's service head records the contract, load amendments and withdrawal
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, status
@@ -17,14 +16,13 @@ from api.deps import ReadableAssistant, SessionDep, TemporalDep
 from api.idempotency import RequestKeyDep
 from api.pilot_schemas import AssistantPublic
 from api.routes.assistants import assistant_public
-from api.steps import body_model, summary_of
+from api.steps import body_model, run_update, summary_of
 from domain import pilot_commands as commands
 from domain.case_commands import Command
 from domain.roles import Role
 from persistence.models import AssistantRecord, CooperationAgreement, MunicipalOrder
 from workflows.assistant_pilot import AssistantPilotWorkflow, assistant_workflow_id
 
-UPDATE_TIMEOUT = timedelta(seconds=60)  # then 503: the step may still complete
 router = APIRouter(prefix="/assistants/{assistant_id}", tags=["assistant steps"])
 
 
@@ -60,9 +58,8 @@ def _add_step(path: str, update: Any, command: type[Command], doc: str, exclude:
         extra = preconditions(session, row) if "preconditions" in exclude else {}
         message = command(actor=principal.actor, **body.model_dump(), **extra)  # type: ignore[attr-defined]
         session.rollback()  # hold no database connection while the workflow works
-        live = await temporal.get_workflow_handle(assistant_workflow_id(row.assistant_id)).execute_update(
-            update, message, rpc_timeout=UPDATE_TIMEOUT,
-            id=request_key.update_id() if request_key else None)
+        live = await run_update(temporal.get_workflow_handle(assistant_workflow_id(row.assistant_id)), update,
+                                message, request_key)
         return assistant_public(session, principal, row, live)
 
     step.__doc__ = doc

@@ -8,7 +8,7 @@ nothing.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, status
@@ -20,14 +20,13 @@ from api.case_views import case_public
 from api.deps import SessionDep, TemporalDep, WritableCase
 from api.idempotency import RequestKeyDep
 from api.schemas import CasePublic
-from api.steps import body_model, summary_of
+from api.steps import body_model, run_update, summary_of
 from domain import case_commands as commands
 from domain.assignments import check_not_before_work
 from persistence.assignments import case_assignments, last_service_day
 from persistence.models import AssistantRecord, CaseRecord
 from workflows.client_case import ClientCaseWorkflow, case_workflow_id
 
-UPDATE_TIMEOUT = timedelta(seconds=60)  # then 503: the step may still complete
 router = APIRouter(prefix="/cases/{case_id}", tags=["case steps"])
 
 Update = Any  # a ClientCaseWorkflow update method (each has its own command type)
@@ -92,8 +91,7 @@ def _add_step(path: str, update: Update, command: type[commands.Command], doc: s
         message = command(actor=principal.actor, **fields)
         session.rollback()  # hold no database connection while the workflow works
         handle = temporal.get_workflow_handle(case_workflow_id(row.case_id))
-        live = await handle.execute_update(update, message, rpc_timeout=UPDATE_TIMEOUT,
-            id=request_key.update_id() if request_key else None)
+        live = await run_update(handle, update, message, request_key)
         return case_public(session, principal, row, live)
 
     step.__doc__ = doc

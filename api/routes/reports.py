@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -19,7 +18,7 @@ from api.auth import Principal, PrincipalDep, require_own_municipality, require_
 from api.deps import SessionDep, SettingsDep, TemporalDep
 from api.idempotency import RequestKeyDep
 from api.report_documents import report_csv, report_pdf
-from api.steps import body_model, summary_of
+from api.steps import body_model, run_update, summary_of
 from domain import report_state as messages
 from domain.case_commands import Command
 from domain.errors import RuleViolation
@@ -35,7 +34,6 @@ from workflows.quarterly_report import (
     report_workflow_id,
 )
 
-UPDATE_TIMEOUT = timedelta(seconds=60)  # then 503: the step may still complete
 router = APIRouter(prefix="/reports", tags=["reports"])
 
 
@@ -224,8 +222,7 @@ def _add_step(path: str, update: Any, command: type[Command], doc: str) -> None:
         message = command(actor=principal.actor, **body.model_dump())  # type: ignore[attr-defined]
         session.rollback()  # hold no database connection while the workflow works
         handle = temporal.get_workflow_handle(report_workflow_id(row.report_id))
-        live = await handle.execute_update(update, message, rpc_timeout=UPDATE_TIMEOUT,
-            id=request_key.update_id() if request_key else None)
+        live = await run_update(handle, update, message, request_key)
         session.refresh(row)
         return ReportDetail(**_public(row), snapshot=snapshot_for(principal, row.snapshot), live=live)
 

@@ -22,9 +22,8 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
-from api import errors
+from api import errors, steps
 from api.app import create_app
-from api.routes import case_steps
 from domain.calendar import local_date
 from domain.roles import Role
 from famassist.settings import Settings
@@ -111,7 +110,7 @@ async def test_temporal_refusing_connections_answers_503_on_a_step_and_on_openin
 async def test_a_step_whose_update_does_not_answer_in_time_is_503_and_may_have_been_applied(
         dev_server: WorkflowEnvironment, settings: Settings, rows: dict[str, str],
         monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(case_steps, "UPDATE_TIMEOUT", timedelta(seconds=1))
+    monkeypatch.setattr(steps, "UPDATE_TIMEOUT", timedelta(seconds=1))
     # The case's workflow exists but no worker polls its task queue: the Update is sent, never answered.
     handle = await dev_server.client.start_workflow("ClientCaseWorkflow", id=case_workflow_id(rows["case_id"]),
                                                     task_queue=f"nobody-{uuid.uuid4().hex[:8]}")
