@@ -10,8 +10,10 @@ import asyncio
 import os
 import signal
 import sys
+from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from typing import Any
 
 import structlog
 from temporalio.client import Client
@@ -91,14 +93,14 @@ async def main() -> None:
         await serve(build_worker(client, settings, executor))
 
 
-def run() -> None:
+def run(entry: Callable[[], Coroutine[Any, Any, None]] | None = None) -> None:
     """Serve until stopped, then leave without the interpreter's finalisation.
 
     The worker has stopped cleanly by then; the SDK's native threads can still call into
     Python while the interpreter finalises, which aborts the process ("PyGILState_Release")
     and turns a graceful stop into a crash exit code. So flush and exit at once.
     """
-    asyncio.run(main())
+    asyncio.run((entry or main)())
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(0)

@@ -7,7 +7,6 @@ SLOW_ACTIVITY_MARKER, sleeps, and answers ``finished``.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -20,7 +19,7 @@ from temporalio.worker import Worker
 from famassist.logs import configure_logging
 from famassist.settings import get_settings
 from famassist.temporal import connect
-from worker import serve
+from worker import run, serve
 
 
 @activity.defn
@@ -41,4 +40,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    run(main)
