@@ -129,17 +129,18 @@ class IdempotencyMiddleware:
         now = datetime.now(UTC)
         try:
             stored = await anyio.to_thread.run_sync(store.find, request.caller, request.key, now)
+            replay = (await anyio.to_thread.run_sync(with_personal_data, state.sessions, stored)
+                      if stored is not None and stored.request_hash == request.request_hash else None)
         except SQLAlchemyError as exc:  # nothing ran: the caller retries with the same key
             log.warning("idempotency store unavailable", error_type=type(exc).__name__)
             await _answer(send, 503, PROBLEM_JSON, _unavailable(scope["path"]), retry_after=5)
             return
         if stored is not None:
-            if stored.request_hash != request.request_hash:
+            if replay is None:
                 await _answer(send, 422, PROBLEM_JSON, _refusal(
                     scope["path"], "this key was used for another request; use a new key for a new request"))
             else:
-                content = await anyio.to_thread.run_sync(with_personal_data, state.sessions, stored)
-                await _answer(send, stored.status_code, stored.content_type, content, replayed=True)
+                await _answer(send, stored.status_code, stored.content_type, replay, replayed=True)
             return
         scope.setdefault("state", {})["request_key"] = request
         messages: list[Message] = []

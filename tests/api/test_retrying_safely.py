@@ -264,3 +264,31 @@ async def test_a_step_retried_after_its_update_ran_attaches_to_that_update(api: 
     assert retried.status_code == 200, retried.text
     actions = [e["action"] for e in (await api.http.get(f"/cases/{case_id}/events", headers=sw)).json()]
     assert actions.count("handed_over") == 1
+
+
+async def test_a_key_store_that_cannot_answer_gives_503_and_one_that_cannot_keep_loses_no_answer(
+        api: Api, monkeypatch) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    store = http_app(api).state.idempotency
+    sw = api.auth(Role.SOCIAL_WORKER)
+    body = {"full_name": "Anna", "personal_code": "32111111111", "consent": True}
+
+    def broken(*_: Any, **__: Any) -> None:
+        raise OperationalError("SELECT", {}, Exception("database is unavailable"))
+
+    with monkeypatch.context() as patch:
+        patch.setattr(store, "find", broken)
+        refused = await api.http.post("/cases", headers={**sw, "Idempotency-Key": str(uuid.uuid4())}, json=body)
+    assert refused.status_code == 503 and refused.json()["may_have_been_applied"] is False
+    assert "retry-after" in refused.headers
+    assert (await api.http.get("/cases", headers=sw)).json() == []  # nothing ran
+
+    key = str(uuid.uuid4())
+    with monkeypatch.context() as patch:
+        patch.setattr(store, "keep", broken)
+        opened = await api.http.post("/cases", headers={**sw, "Idempotency-Key": key}, json=body)
+    assert opened.status_code == 201  # the write happened and its answer arrives
+    again = await api.http.post("/cases", headers={**sw, "Idempotency-Key": key}, json=body)
+    assert again.status_code == 201 and again.json()["case"]["case_id"] == opened.json()["case"]["case_id"]
+    assert len((await api.http.get("/cases", headers=sw)).json()) == 1  # found by its key: one case
