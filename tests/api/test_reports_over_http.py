@@ -34,7 +34,7 @@ async def test_hrs6_the_schedule_starts_a_report_driven_from_draft_to_paid(api: 
     ministry = api.auth(Role.MINISTRY, municipality="LV", user="lm-1")
 
     # HRS-3: the case was referred before the hours logged below, at the start of the last quarter.
-    since = str(Quarter.of(date.today()).previous().starts_on)
+    since = str(Quarter.of(riga_today()).previous().starts_on)
     opened = await http.post("/cases", headers=sw, json={"full_name": "F", "personal_code": "32111111111",
                                                          "consent": True, "applied_on": since})
     case_id = opened.json()["case"]["case_id"]
