@@ -51,17 +51,25 @@ def demo(api_url: Annotated[str | None, typer.Option(help="The API's base URL")]
 
 
 @app.command()
-def api() -> None:
-    """Serve the HTTP API (production: behind a reverse proxy)."""
+def api(
+    workers: Annotated[int, typer.Option(min=1, envvar="FAMASSIST_API_WORKERS",
+                                         help="API processes sharing the port (uvicorn workers)")] = 1,
+) -> None:
+    """Serve the HTTP API (production: behind a reverse proxy).
+
+    With ``--workers N`` uvicorn runs N processes on one port, each with its own Temporal
+    client and database pool; any number of ``famassist worker`` processes may share the task queue.
+    """
     import uvicorn
 
     settings = get_settings()
-    uvicorn.run("api.app:app_from_settings", factory=True, host=settings.api_host, port=settings.api_port)
+    uvicorn.run("api.app:app_from_settings", factory=True, host=settings.api_host, port=settings.api_port,
+                workers=workers)
 
 
 @app.command()
 def worker() -> None:
-    """Run the Temporal worker."""
+    """Run the Temporal worker (several may poll one task queue: start it more than once to share the work)."""
     import worker as worker_module
 
     worker_module.run()

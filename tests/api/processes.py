@@ -1,4 +1,4 @@
-"""The API and the worker as processes of their own, to be killed with SIGKILL in tests."""
+"""The API and the worker as processes of their own: killed with SIGKILL in tests, run several at once."""
 
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ from pathlib import Path
 import httpx
 
 from famassist.settings import Settings
+
+FAMASSIST = [sys.executable, "-m", "famassist"]
 
 
 def free_port() -> int:
@@ -48,11 +50,17 @@ class Process:
 
 
 @contextmanager
-def api_process(settings: Settings, temporal_address: str, tmp: Path) -> Iterator[tuple[Process, str]]:
+def api_process(settings: Settings, temporal_address: str, tmp: Path,
+                workers: int | None = None) -> Iterator[tuple[Process, str]]:
+    """uvicorn serving the app; with ``workers``, ``famassist api --workers N`` (N processes, one port)."""
     port = free_port()
-    process = Process([sys.executable, "-m", "uvicorn", "--factory", "api.app:app_from_settings",
-                       "--host", "127.0.0.1", "--port", str(port)],
-                      environment(settings, temporal_address), tmp / f"api-{port}.log")
+    if workers is None:
+        command = [sys.executable, "-m", "uvicorn", "--factory", "api.app:app_from_settings",
+                   "--host", "127.0.0.1", "--port", str(port)]
+    else:
+        command = [*FAMASSIST, "api", "--workers", str(workers)]
+    process = Process(command, environment(settings, temporal_address, FAMASSIST_API_HOST="127.0.0.1",
+                                           FAMASSIST_API_PORT=str(port)), tmp / f"api-{port}.log")
     url = f"http://127.0.0.1:{port}"
     try:
         wait_for_health(url, process)
@@ -62,13 +70,21 @@ def api_process(settings: Settings, temporal_address: str, tmp: Path) -> Iterato
 
 
 @contextmanager
-def worker_process(settings: Settings, temporal_address: str, tmp: Path) -> Iterator[Process]:
-    process = Process([sys.executable, "-m", "worker"], environment(settings, temporal_address),
+def worker_process(settings: Settings, temporal_address: str, tmp: Path, **extra: str) -> Iterator[Process]:
+    """``famassist worker``; its Temporal identity is ``<pid>@<host>`` (the SDK's default)."""
+    process = Process([*FAMASSIST, "worker"], environment(settings, temporal_address, **extra),
                       tmp / f"worker-{time.monotonic_ns()}.log")
     try:
         yield process
     finally:
         process.kill()
+
+
+def children(process: Process) -> list[int]:
+    """The process ids a process has started (Linux: /proc)."""
+    pid = process.popen.pid
+    found = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return [int(child) for child in found]
 
 
 def wait_for_health(url: str, process: Process, seconds: float = 30) -> None:
