@@ -80,11 +80,11 @@ def worker_process(settings: Settings, temporal_address: str, tmp: Path, **extra
         process.kill()
 
 
-def children(process: Process) -> list[int]:
-    """The process ids a process has started (Linux: /proc)."""
+def children(process: Process) -> list[str]:
+    """The command lines of the processes a process has started (Linux: /proc)."""
     pid = process.popen.pid
     found = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    return [int(child) for child in found]
+    return [Path(f"/proc/{child}/cmdline").read_text().replace("\0", " ") for child in found]
 
 
 def wait_for_health(url: str, process: Process, seconds: float = 30) -> None:

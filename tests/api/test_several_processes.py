@@ -59,7 +59,8 @@ async def test_cap6_two_apis_and_two_workers_share_the_work_and_the_last_places_
         workers = [stack.enter_context(worker_process(settings, address, tmp_path)) for _ in range(2)]
         two_in_one, url_a = stack.enter_context(api_process(settings, address, tmp_path, workers=2))
         _, url_b = stack.enter_context(api_process(settings, address, tmp_path, workers=1))
-        assert len(children(two_in_one)) >= 2  # `--workers 2`: uvicorn's two serving processes
+        serving = [command for command in children(two_in_one) if "spawn_main" in command]
+        assert len(serving) == 2  # `--workers 2`: uvicorn's two serving processes (beside a resource tracker)
         async with httpx.AsyncClient(base_url=url_a, timeout=60) as a, \
                 httpx.AsyncClient(base_url=url_b, timeout=60) as b:
             town, ga = new_town(), new_assistant_id()
