@@ -78,6 +78,7 @@ class LoopRun:
     clients: int
     seconds: float
     completed: int
+    cut: int  # still running at the deadline
     recorder: Recorder
 
     @property
@@ -102,7 +103,7 @@ async def loops(api: Api, assistants: list[str], town: str, clients: int, deadli
     for task in pending:
         task.cancel()
     await asyncio.gather(*pending, return_exceptions=True)
-    return LoopRun(clients, elapsed, sum(task.result() for task in done), recorder)
+    return LoopRun(clients, elapsed, sum(task.result() for task in done), len(pending), recorder)
 
 
 async def places_for(api: Api, loops_wanted: int) -> tuple[str, list[str]]:
@@ -126,13 +127,21 @@ class ReferralRun:
     others_refused: int = 0
 
     @property
-    def errors(self) -> int:
-        return sum(s == 0 or s >= 500 for s in self.statuses)
+    def server_errors(self) -> int:
+        return sum(s >= 500 for s in self.statuses)
 
     @property
-    def cap6_exact(self) -> bool:
-        return (self.accepted_for_last == self.last_places and self.held_by_the_assistant == self.expected_held
-                and self.others_refused == 0)
+    def unanswered(self) -> int:
+        return sum(s == 0 for s in self.statuses)
+
+    @property
+    def cap6_broken(self) -> bool:
+        """More accepted than there were places, or places held twice; or (all answered) not filled exactly."""
+        if self.accepted_for_last > self.last_places or self.held_by_the_assistant > self.expected_held:
+            return True
+        return self.unanswered == 0 and not (self.accepted_for_last == self.last_places
+                                             and self.held_by_the_assistant == self.expected_held
+                                             and self.others_refused == 0)
 
 
 async def referrals(api: Api, total: int, racing: int, places_left: int) -> ReferralRun:
@@ -168,7 +177,7 @@ async def referrals(api: Api, total: int, racing: int, places_left: int) -> Refe
     statuses = await asyncio.gather(*[refer(c, a) for c, a in zip(ready[taken:], targets, strict=True)])
     run.statuses, run.seconds = list(statuses), [s.seconds for s in recorder.samples]
     run.accepted_for_last = sum(s == 200 for s in statuses[:racing])
-    run.others_refused = sum(s != 200 for s in statuses[racing:])
+    run.others_refused = sum(400 <= s < 500 for s in statuses[racing:])  # they had room
     seen = await api.http.get(f"/assistants/{contested}", headers=sw)
     run.held_by_the_assistant = len(seen.json()["live"]["clients"]) if seen.status_code == 200 else -1
     return run

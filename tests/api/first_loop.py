@@ -67,6 +67,10 @@ class Recorder:
     def errors(self) -> list[Sample]:
         return [s for s in self.samples if s.status == 0 or s.status >= 500]
 
+    def count(self, low: int, high: int) -> int:
+        """Answers with a status in [low, high); (0, 1) counts requests with no answer."""
+        return sum(low <= s.status < high for s in self.samples)
+
 
 def social_worker(settings: Settings, municipality: str) -> dict[str, str]:
     token = issue_dev_token(settings, role=Role.SOCIAL_WORKER, municipality=municipality, user_id="sw")
