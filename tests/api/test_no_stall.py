@@ -256,3 +256,33 @@ async def test_the_opening_answers_with_what_a_later_read_shows(api: Api) -> Non
         assert answer["live"]["seq"] == 1
         assert len(answer["live"]["reminders"]) == (0 if control_group else 2)
 
+
+
+def test_no_async_route_depends_on_the_shared_session() -> None:
+    """An async route runs on the event loop: it takes the session factory (api/db_calls.py), never
+    ``SessionDep``, whose session a sync dependency would leave holding a connection across an await."""
+    from fastapi.dependencies.models import Dependant
+    from fastapi.routing import APIRoute
+
+    from api.deps import get_session
+    from api.routes import (
+        assistant_steps,
+        assistants,
+        case_steps,
+        cases,
+        health,
+        municipalities,
+        reminders,
+        reports,
+        timesheets,
+    )
+
+    def calls(dependant: Dependant) -> set[Any]:
+        return {dependant.call}.union(*(calls(d) for d in dependant.dependencies))
+
+    modules = (assistant_steps, assistants, case_steps, cases, health, municipalities, reminders, reports, timesheets)
+    routes = [r for m in modules for r in m.router.routes if isinstance(r, APIRoute)]
+    async_routes = [r for r in routes if asyncio.iscoroutinefunction(r.endpoint)]
+    assert len(async_routes) >= 10  # the steps, the openings, the reads with a live state
+    assert [r.path for r in async_routes if get_session in calls(r.dependant)] == []
+    assert any(get_session in calls(r.dependant) for r in routes)  # the sync routes do use it
