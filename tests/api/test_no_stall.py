@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio
 import httpx
 from fastapi import FastAPI
 from temporalio.client import Client, Interceptor, OutboundInterceptor, StartWorkflowUpdateInput, WorkflowUpdateHandle
@@ -25,7 +26,7 @@ from temporalio.testing import WorkflowEnvironment
 from api.app import create_app
 from api.idempotency import RequestKey
 from domain.roles import Role
-from famassist.settings import Settings
+from famassist.settings import DB_POOL_MARGIN, Settings
 from famassist.tokens import issue_dev_token
 from persistence.db import make_engine, session_factory
 from persistence.unit_of_work import lock_name, write_transaction
@@ -256,6 +257,24 @@ async def test_the_opening_answers_with_what_a_later_read_shows(api: Api) -> Non
         assert answer["live"]["seq"] == 1
         assert len(answer["live"]["reminders"]) == (0 if control_group else 2)
 
+
+
+async def test_the_api_sizes_its_threads_and_its_pool_from_the_settings(database_url: str) -> None:
+    """One connection for each thread, plus the margin; the thread limiter set at startup."""
+    settings = Settings(database_url=database_url, api_threads=8, db_max_overflow=3, db_pool_timeout_seconds=7)
+    app = create_app(settings)
+    limiter = anyio.to_thread.current_default_thread_limiter()
+    tokens = limiter.total_tokens
+    try:
+        async with app.router.lifespan_context(app):
+            pool = app.state.sessions().get_bind().pool
+            assert limiter.total_tokens == 8
+            assert (pool.size(), pool.timeout()) == (8 + DB_POOL_MARGIN, 7)
+            with app.state.sessions() as session:
+                session.connection()  # the pool hands out connections
+    finally:
+        limiter.total_tokens = tokens  # the test's event loop is shared with the other tests
+    assert Settings(api_threads=8, db_pool_size=30).pool_size() == 30  # or as set
 
 
 def test_no_async_route_depends_on_the_shared_session() -> None:
