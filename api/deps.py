@@ -43,7 +43,8 @@ async def get_settings_dep(request: Request) -> Settings:
     return settings
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# Closed as the route returns, before the answer is sent: a slow client holds no connection.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 SessionsDep = Annotated[SessionFactory, Depends(get_sessions)]
 TemporalDep = Annotated[Client, Depends(get_temporal)]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
