@@ -137,6 +137,7 @@ async def test_steps_wait_for_a_connection_in_threads_while_the_loop_answers_and
                 await eventually(lambda: assessed(temporal, opened), 20)
                 lag = await worst_loop_lag(1.0)
                 docs = await answer_time(http, "/openapi.json")
+                health = await http.get("/health")  # in its time, though no connection is free
                 assert not any(step.done() for step in steps)  # they wait for a connection, in threads
                 for session in taken:
                     session.close()
@@ -145,6 +146,7 @@ async def test_steps_wait_for_a_connection_in_threads_while_the_loop_answers_and
             for session in taken:
                 session.close()
     assert lag < PROMPT and docs < PROMPT, (lag, docs)
+    assert health.status_code == 503 and health.json()["database"] == "unavailable: no answer in time"
     assert [a.status_code for a in answers] == [200] * len(steps), [a.text for a in answers]
     assert all(a.json()["live"]["assessment"] is not None for a in answers)
 
