@@ -15,7 +15,7 @@ WRITE = "famassist_write"  # execution option: this transaction writes (persiste
 LOCK_WAIT_SECONDS = 30  # a writer waits this long for the write lock, then gives up (503, never 500)
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, pool_size: int | None = None, max_overflow: int | None = None) -> Engine:
     """An engine; SQLite gets WAL, a busy timeout and foreign keys.
 
     A transaction begun with the ``WRITE`` execution option takes the write lock at once: on
@@ -24,10 +24,13 @@ def make_engine(url: str) -> Engine:
     are untouched: pysqlite keeps its own handling, so reads stay concurrent under WAL.
 
     Statement parameters are never put into error messages: they may be personal (CASE-6).
+    ``pool_size`` and ``max_overflow``: the connection pool's (SQLAlchemy's defaults if None).
     """
+    sizes = {name: value for name, value in (("pool_size", pool_size), ("max_overflow", max_overflow))
+             if value is not None}
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": LOCK_WAIT_SECONDS},
-                               hide_parameters=True)
+                               hide_parameters=True, **sizes)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -46,7 +49,8 @@ def make_engine(url: str) -> Engine:
                 connection.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, hide_parameters=True)
+    engine = create_engine(url, pool_pre_ping=True, hide_parameters=True,
+                           **({"pool_size": 10, "max_overflow": 20} | sizes))
 
     @event.listens_for(engine, "begin")
     def _postgres_lock_wait(connection: Connection) -> None:
