@@ -18,6 +18,7 @@ import sys
 from collections.abc import Callable, Coroutine, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from types import TracebackType
 from typing import Any
 
 import structlog
@@ -70,14 +71,16 @@ class Workers:
             for worker in self.workers:
                 await self._stack.enter_async_context(worker)
         except BaseException:
-            await self.__aexit__()
+            await self.__aexit__(None, None, None)
             raise
         return self
 
-    async def __aexit__(self, *exc: object) -> None:
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                        traceback: TracebackType | None) -> bool:
         try:
             await asyncio.gather(*(worker.shutdown() for worker in self.workers))  # together: one grace period
-            await self._stack.aclose()  # a worker's fatal error is raised here
+            # A worker's fatal error cancelled the block: each worker raises it here, as a Worker does.
+            return bool(await self._stack.__aexit__(exc_type, exc, traceback))
         finally:
             for executor in self._executors:
                 executor.shutdown(wait=False, cancel_futures=True)
