@@ -76,11 +76,11 @@ class Workers:
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                        traceback: TracebackType | None) -> bool:
+                        traceback: TracebackType | None) -> None:
         try:
             await asyncio.gather(*(worker.shutdown() for worker in self.workers))  # together: one grace period
             # A worker's fatal error cancelled the block: each worker raises it here, as a Worker does.
-            return bool(await self._stack.__aexit__(exc_type, exc, traceback))
+            await self._stack.__aexit__(exc_type, exc, traceback)  # never suppresses: a Worker does not
         finally:
             for executor in self._executors:
                 executor.shutdown(wait=False, cancel_futures=True)
