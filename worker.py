@@ -130,12 +130,6 @@ def build_workers(client: Client, settings: Settings, task_queue: str | None = N
     return Workers([main, writer], [main_threads, record_threads])
 
 
-def build_worker(client: Client, settings: Settings, executor: ThreadPoolExecutor | None = None,
-                 task_queue: str | None = None) -> Workers:
-    """Kept for callers written before :func:`build_workers`; ``executor`` is unused (each queue has its own)."""
-    return build_workers(client, settings, task_queue)
-
-
 async def serve(workers: Workers | Worker) -> None:
     """Run the workers until SIGTERM or SIGINT, then shut them down gracefully.
 

@@ -32,7 +32,7 @@ from persistence.db import make_engine, session_factory
 from persistence.unit_of_work import lock_name, write_transaction
 from tests.api.conftest import Api, eventually
 from tests.factories import PERSONAL_CODE
-from worker import build_worker
+from worker import build_workers
 from workflows.client_case import ClientCaseWorkflow, case_workflow_id
 
 BODY = {"full_name": "Anna", "personal_code": PERSONAL_CODE, "consent": True}
@@ -58,9 +58,8 @@ async def serving(settings: Settings, temporal: Client) -> AsyncIterator[tuple[F
 
 @asynccontextmanager
 async def working(temporal: Client, settings: Settings) -> AsyncIterator[None]:
-    with ThreadPoolExecutor(8) as pool:
-        async with build_worker(temporal, settings, pool):
-            yield
+    async with build_workers(temporal, settings):
+        yield
 
 
 async def worst_loop_lag(seconds: float) -> float:
