@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, UniqueConstraint, text
 from sqlalchemy import true as sa_true
 from sqlmodel import Field, SQLModel
 
@@ -84,15 +84,18 @@ class CaseEvent(SQLModel, table=True):
     details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 
+OPEN_ONLY: dict[str, Any] = {f"{dialect}_where": text("resolved_at IS NULL") for dialect in ("sqlite", "postgresql")}
+
+
 class ReminderRecord(SQLModel, table=True):
     """A reminder a timer raised; resolved when the awaited action happens."""
 
     __tablename__ = "reminder"
-    __table_args__ = (  # GET /reminders: oldest due first, open ones (resolved_at null) or all (issue 8)
+    __table_args__ = (  # GET /reminders: oldest due first, of all or of the open ones only (issue 8)
         Index("ix_reminder_due", "due_at", "reminder_id"),
         Index("ix_reminder_municipality_due", "municipality", "due_at", "reminder_id"),
-        Index("ix_reminder_open_due", "resolved_at", "due_at", "reminder_id"),
-        Index("ix_reminder_municipality_open_due", "municipality", "resolved_at", "due_at", "reminder_id"),
+        Index("ix_reminder_open_due", "due_at", "reminder_id", **OPEN_ONLY),
+        Index("ix_reminder_municipality_open_due", "municipality", "due_at", "reminder_id", **OPEN_ONLY),
     )
 
     reminder_id: str = Field(primary_key=True, max_length=120)

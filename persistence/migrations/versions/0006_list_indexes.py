@@ -10,6 +10,7 @@ id, so a page at any depth is one index range.
 
 from collections.abc import Sequence
 
+import sqlalchemy as sa
 from alembic import op
 
 
@@ -25,8 +26,6 @@ INDEXES: list[tuple[str, str, list[str]]] = [
     ('case_record', 'ix_case_record_assistant_created', ['assistant_id', 'created_at', 'case_id']),
     ('reminder', 'ix_reminder_due', ['due_at', 'reminder_id']),
     ('reminder', 'ix_reminder_municipality_due', ['municipality', 'due_at', 'reminder_id']),
-    ('reminder', 'ix_reminder_open_due', ['resolved_at', 'due_at', 'reminder_id']),
-    ('reminder', 'ix_reminder_municipality_open_due', ['municipality', 'resolved_at', 'due_at', 'reminder_id']),
     ('assistant_record', 'ix_assistant_record_municipality_id', ['municipality', 'assistant_id']),
     ('assistant_record', 'ix_assistant_record_phase_municipality', ['phase', 'municipality', 'assistant_id']),
     ('timesheet_entry', 'ix_timesheet_entry_assistant_worked', ['assistant_id', 'worked_on', 'id']),
@@ -34,11 +33,21 @@ INDEXES: list[tuple[str, str, list[str]]] = [
 ]
 
 
+# The open reminders only (the default list): partial indexes, on both databases.
+OPEN_ONLY = {'sqlite_where': sa.text('resolved_at IS NULL'), 'postgresql_where': sa.text('resolved_at IS NULL')}
+OPEN_INDEXES: list[tuple[str, str, list[str]]] = [
+    ('reminder', 'ix_reminder_open_due', ['due_at', 'reminder_id']),
+    ('reminder', 'ix_reminder_municipality_open_due', ['municipality', 'due_at', 'reminder_id']),
+]
+
+
 def upgrade() -> None:
     for table, name, columns in INDEXES:
         op.create_index(name, table, columns, unique=False)
+    for table, name, columns in OPEN_INDEXES:
+        op.create_index(name, table, columns, unique=False, **OPEN_ONLY)
 
 
 def downgrade() -> None:
-    for table, name, _ in reversed(INDEXES):
+    for table, name, _ in reversed(INDEXES + OPEN_INDEXES):
         op.drop_index(name, table_name=table)
