@@ -18,7 +18,7 @@ import binascii
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 import sqlalchemy as sa
@@ -68,13 +68,13 @@ def _from_json(value: Any, kind: type[KeyValue]) -> KeyValue:
         moment = datetime.fromisoformat(value)
         if moment.tzinfo is None:
             raise ValueError("naive")
-        return moment
+        return moment.astimezone(UTC)  # OverflowError at the calendar's ends
     if kind is date and isinstance(value, str):
         return date.fromisoformat(value)
     if kind is int and isinstance(value, int) and not isinstance(value, bool) and abs(value) < 2**63:
         return value
-    if kind is str and isinstance(value, str):
-        return value
+    if kind is str and isinstance(value, str) and not any(ord(c) < 32 or ord(c) == 127 for c in value):
+        return value  # no database stores a NUL
     raise ValueError(kind.__name__)
 
 
@@ -103,7 +103,7 @@ class Keyset:
             raise _invalid_cursor("the cursor belongs to another list")
         try:
             return [_from_json(v, k.kind) for v, k in zip(values, self.keys, strict=True)]
-        except ValueError:
+        except (ValueError, OverflowError):
             raise _invalid_cursor("the cursor is not one this API gave") from None
 
     def after(self, values: Sequence[KeyValue]) -> Any:

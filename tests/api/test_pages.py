@@ -133,13 +133,19 @@ async def test_a_list_says_its_totals_for_all_pages_and_gives_one_page_by_defaul
     assert len((await http.get("/cases", headers=ministry)).json()["items"]) == SMALL.cases  # under the default 100
 
 
+def cursor_of(values: list[Any]) -> str:
+    """A cursor of the case list made by hand."""
+    return base64.urlsafe_b64encode(json.dumps(["cases", values]).encode()).decode()
+
+
 async def test_a_malformed_or_foreign_cursor_an_unknown_parameter_or_a_limit_over_the_maximum_is_422(
         http: httpx.AsyncClient, settings: Settings, country: Landmarks) -> None:
     ministry = auth(settings, Role.MINISTRY, "LV")
     assistants = (await http.get("/assistants", headers=ministry, params={"limit": 1})).json()["next_cursor"]
-    forged = base64.urlsafe_b64encode(json.dumps(["cases", ["yesterday", 5]]).encode()).decode()
-    naive = base64.urlsafe_b64encode(json.dumps(["cases", ["2026-01-01T00:00:00", "x"]]).encode()).decode()
-    for cursor in ("!!!", "bm90IGpzb24", assistants, forged, naive, "W10", "WyJjYXNlcyIsIFtdXQ"):
+    forged, naive, nul = (cursor_of(["yesterday", 5]), cursor_of(["2026-01-01T00:00:00", "x"]),
+                         cursor_of(["2026-01-01T00:00:00+00:00", "a\u0000b"]))
+    ends = cursor_of(["0001-01-01T00:00:00+05:00", "x"])
+    for cursor in ("!!!", "bm90IGpzb24", assistants, forged, naive, nul, ends, "W10", "WyJjYXNlcyIsIFtdXQ"):
         answer = await http.get("/cases", headers=ministry, params={"cursor": cursor})
         assert answer.status_code == 422, (cursor, answer.text)
         assert answer.json()["errors"][0]["loc"] == ["query", "cursor"]
