@@ -29,7 +29,9 @@ INDEXES: list[tuple[str, str, list[str]]] = [
     ('assistant_record', 'ix_assistant_record_municipality_id', ['municipality', 'assistant_id']),
     ('assistant_record', 'ix_assistant_record_phase_municipality', ['phase', 'municipality', 'assistant_id']),
     ('timesheet_entry', 'ix_timesheet_entry_assistant_worked', ['assistant_id', 'worked_on', 'id']),
-    ('quarterly_report', 'ix_quarterly_report_quarter_municipality', ['year', 'quarter', 'municipality']),
+    # GET /reports' sort and, covering, its totals (SQLite reads a row's later columns through the snapshot)
+    ('quarterly_report', 'ix_quarterly_report_totals',
+     ['year', 'quarter', 'municipality', 'status', 'amount', 'compensable_hours']),
 ]
 
 
