@@ -27,6 +27,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.case_projection
+	$(BIN)/python -m bench.list_reads
 	$(BIN)/python -m bench.api_load
 
 clean:

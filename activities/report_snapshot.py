@@ -35,25 +35,32 @@ def build_snapshot(session: Session, municipality: str, quarter: Quarter, *, rat
     """The report's numbers; training hours are never compensated and the year's cap is kept."""
     year_start = date(quarter.year, 1, 1)
     place = session.get(Municipality, municipality)
-    assistants = session.exec(select(AssistantRecord).where(AssistantRecord.municipality == municipality)
-                              .order_by(col(AssistantRecord.assistant_id))).all()
+    # Three queries however many assistants (issue 8): the municipality, its assistants with their
+    # names, and the year's entries of all of them up to the quarter's end.
+    assistants = session.exec(
+        select(AssistantRecord.assistant_id, AssistantPerson.full_name)
+        .join(AssistantPerson, col(AssistantPerson.assistant_id) == col(AssistantRecord.assistant_id), isouter=True)
+        .where(AssistantRecord.municipality == municipality).order_by(col(AssistantRecord.assistant_id))).all()
+    entries_of: dict[str, list[TimesheetEntry]] = defaultdict(list)
+    for entry in session.exec(select(TimesheetEntry).join(
+            AssistantRecord, col(AssistantRecord.assistant_id) == col(TimesheetEntry.assistant_id)).where(
+            AssistantRecord.municipality == municipality, TimesheetEntry.worked_on >= year_start,
+            TimesheetEntry.worked_on <= quarter.ends_on)):
+        entries_of[entry.assistant_id].append(entry)
     rows: list[dict[str, Any]] = []
     all_lines = []
     over_fte: list[dict[str, str]] = []
-    for assistant in assistants:
-        entries = list(session.exec(select(TimesheetEntry).where(
-            TimesheetEntry.assistant_id == assistant.assistant_id, TimesheetEntry.worked_on >= year_start,
-            TimesheetEntry.worked_on <= quarter.ends_on)).all())
+    for assistant_id, name in assistants:
+        entries = entries_of[assistant_id]
         if not any(quarter.contains(e.worked_on) for e in entries):
             continue
         months = _month_hours(entries)
         earlier = [months[m] for m in quarter.months_before_in_year() if m in months]
         used = cap_used_before(earlier, cap)
-        lines = compensate_quarter(assistant.assistant_id, [months.get(m, MonthHours(month=m)) for m in quarter.months],
+        lines = compensate_quarter(assistant_id, [months.get(m, MonthHours(month=m)) for m in quarter.months],
                                    used, cap, rate)
         all_lines += lines
-        person = session.get(AssistantPerson, assistant.assistant_id)
-        rows.append({"assistant_id": assistant.assistant_id, "name": person.full_name if person else None,
+        rows.append({"assistant_id": assistant_id, "name": name,
                      "cap_used_before": str(used), "cap_used_after": str(lines[-1].cap_used_after),
                      "year_amount_before": str(running_amount(used, rate)),
                      "year_amount_after": str(running_amount(lines[-1].cap_used_after, rate)),
@@ -61,7 +68,7 @@ def build_snapshot(session: Session, municipality: str, quarter: Quarter, *, rat
                      "totals": totals(lines).model_dump(mode="json")})
         weeks = sorted({e.worked_on.isocalendar()[:2] for e in entries
                         if quarter.contains(e.worked_on) and FTE_FLAG in (e.flags or [])})
-        over_fte += [{"assistant_id": assistant.assistant_id, "week": f"{y}-W{w:02d}"} for y, w in weeks]
+        over_fte += [{"assistant_id": assistant_id, "week": f"{y}-W{w:02d}"} for y, w in weeks]
     return {"municipality": municipality, "municipality_name": place.name if place else municipality,
             "quarter": quarter.label, "year": quarter.year, "rate": str(rate), "cap": str(cap),
             "rounding": ROUNDING,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, UniqueConstraint, text
 from sqlalchemy import true as sa_true
 from sqlmodel import Field, SQLModel
 
@@ -20,6 +20,12 @@ class CaseRecord(SQLModel, table=True):
     """The read model of a case, projected from its workflow (lists and filters)."""
 
     __tablename__ = "case_record"
+    __table_args__ = (  # GET /cases: newest first, for each of its scopes and filters (issue 8)
+        Index("ix_case_record_created", "created_at", "case_id"),
+        Index("ix_case_record_municipality_created", "municipality", "created_at", "case_id"),
+        Index("ix_case_record_status_created", "status", "created_at", "case_id"),
+        Index("ix_case_record_assistant_created", "assistant_id", "created_at", "case_id"),
+    )
 
     case_id: str = Field(primary_key=True, max_length=36)
     municipality: str = Field(index=True, max_length=20)
@@ -78,10 +84,19 @@ class CaseEvent(SQLModel, table=True):
     details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 
+OPEN_ONLY: dict[str, Any] = {f"{dialect}_where": text("resolved_at IS NULL") for dialect in ("sqlite", "postgresql")}
+
+
 class ReminderRecord(SQLModel, table=True):
     """A reminder a timer raised; resolved when the awaited action happens."""
 
     __tablename__ = "reminder"
+    __table_args__ = (  # GET /reminders: oldest due first, of all or of the open ones only (issue 8)
+        Index("ix_reminder_due", "due_at", "reminder_id"),
+        Index("ix_reminder_municipality_due", "municipality", "due_at", "reminder_id"),
+        Index("ix_reminder_open_due", "due_at", "reminder_id", **OPEN_ONLY),
+        Index("ix_reminder_municipality_open_due", "municipality", "due_at", "reminder_id", **OPEN_ONLY),
+    )
 
     reminder_id: str = Field(primary_key=True, max_length=120)
     case_id: str | None = Field(default=None, index=True, foreign_key="case_record.case_id", max_length=36)
@@ -149,6 +164,10 @@ class AssistantRecord(SQLModel, table=True):
     """The read model of an assistant's pilot, projected from its workflow."""
 
     __tablename__ = "assistant_record"
+    __table_args__ = (  # GET /assistants: by municipality, then id; by phase (issue 8)
+        Index("ix_assistant_record_municipality_id", "municipality", "assistant_id"),
+        Index("ix_assistant_record_phase_municipality", "phase", "municipality", "assistant_id"),
+    )
 
     assistant_id: str = Field(primary_key=True, max_length=100)
     municipality: str = Field(index=True, foreign_key="municipality.code", max_length=20)
@@ -206,7 +225,8 @@ class TimesheetEntry(SQLModel, table=True):
     """HRS-1: one line of an assistant's timesheet."""
 
     __tablename__ = "timesheet_entry"
-    __table_args__ = (UniqueConstraint("request_key", name="uq_timesheet_entry_request_key"),)
+    __table_args__ = (UniqueConstraint("request_key", name="uq_timesheet_entry_request_key"),
+                      Index("ix_timesheet_entry_assistant_worked", "assistant_id", "worked_on", "id"))
 
     id: int | None = Field(default=None, primary_key=True)
     assistant_id: str = Field(index=True, foreign_key="assistant_record.assistant_id", max_length=100)
@@ -227,7 +247,11 @@ class QuarterlyReport(SQLModel, table=True):
     """HRS-6: a municipality's quarterly report; its snapshot is frozen once submitted (HRS-7)."""
 
     __tablename__ = "quarterly_report"
-    __table_args__ = (UniqueConstraint("municipality", "year", "quarter", name="uq_report_quarter"),)
+    __table_args__ = (UniqueConstraint("municipality", "year", "quarter", name="uq_report_quarter"),
+                      # GET /reports: its sort, and its totals read from the index alone (covering), never
+                      # from the rows, whose snapshot SQLite would read through to reach the later columns.
+                      Index("ix_quarterly_report_totals", "year", "quarter", "municipality", "status", "amount",
+                            "compensable_hours"))
 
     report_id: str = Field(primary_key=True, max_length=40)
     municipality: str = Field(index=True, foreign_key="municipality.code", max_length=20)

@@ -110,7 +110,7 @@ def test_up_serves_docs_health_and_the_temporal_ui_and_a_second_up_finds_the_cas
     try:
         wait_until_up(proc)
         status, body = get(f"{api}/cases", token.strip())
-        cases = json.loads(body)
+        cases = json.loads(body)["items"]
         assert status == 200 and sorted(c["status"] for c in cases) == ["assessed", "in_service", "referred",
                                                                        "registered"]
         in_service = next(c for c in cases if c["status"] == "in_service")

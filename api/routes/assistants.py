@@ -19,6 +19,7 @@ from api.auth import Principal, PrincipalDep, require_roles, scoped_assistants
 from api.db_calls import in_thread
 from api.deps import ReadableAssistant, SessionDep, SessionsDep, SettingsDep, TemporalDep
 from api.idempotency import RequestKeyDep
+from api.pagination import Key, Keyset, Page, PageDep, fetch_page
 from api.pilot_schemas import AssistantPublic, AssistantRecordPublic, Nomination, Warning
 from domain.calendar import local_date
 from domain.caseload import CaseloadLimits
@@ -159,22 +160,24 @@ def _nominated(session: Session, settings: Settings, principal: Principal, munic
     return assistant_public(session, principal, assistant_id, live, warnings)
 
 
+ASSISTANT_ORDER = Keyset("assistants", (Key("municipality", col(AssistantRecord.municipality), str),
+                                         Key("assistant_id", col(AssistantRecord.assistant_id), str)))
+
+
 @router.get("")
 def list_assistants(
-    principal: PrincipalDep, session: SessionDep,
+    principal: PrincipalDep, session: SessionDep, page: PageDep,
     phase: AssistantPhase | None = None,
     municipality: Annotated[str | None, Query(description="Ministry and training provider: one municipality")] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 200,
-) -> list[AssistantRecordPublic]:
-    """Assistants by municipality and phase, from the read model."""
+) -> Page[AssistantRecordPublic]:
+    """Assistants by municipality and phase, from the read model (a page at a time)."""
     query = scoped_assistants(select(AssistantRecord), principal)
     if municipality is not None:
         query = query.where(AssistantRecord.municipality == municipality)
     if phase is not None:
         query = query.where(AssistantRecord.phase == phase.value)
-    rows = session.exec(query.order_by(col(AssistantRecord.municipality), col(AssistantRecord.assistant_id))
-                        .limit(limit)).all()
-    return [AssistantRecordPublic.model_validate(r) for r in rows]
+    found = fetch_page(session, query, ASSISTANT_ORDER, page)
+    return found.page([AssistantRecordPublic.model_validate(r) for r in found.rows])
 
 
 @router.get("/{assistant_id}")

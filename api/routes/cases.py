@@ -24,6 +24,7 @@ from api.case_views import case_public, client_public, live_state, public_of
 from api.db_calls import in_thread
 from api.deps import ReadableCase, SessionDep, SessionsDep, SettingsDep, TemporalDep
 from api.idempotency import RequestKeyDep
+from api.pagination import Key, Keyset, Page, PageDep, fetch_page
 from api.redaction import event_for_ministry
 from api.schemas import CaseCreate, CaseEventPublic, CaseFile, CasePublic, CaseRecordPublic, ReminderPublic
 from domain.calendar import local_date
@@ -74,17 +75,20 @@ async def open_case(body: CaseCreate, principal: PrincipalDep, sessions: Session
     return await in_thread(sessions, case_public, principal, case_id, await live_state(temporal, case_id))
 
 
+CASE_ORDER = Keyset("cases", (Key("created_at", col(CaseRecord.created_at), datetime, descending=True),
+                               Key("case_id", col(CaseRecord.case_id), str, descending=True)))
+EVENT_ORDER = Keyset("case-events", (Key("seq", col(CaseEvent.seq), int),))
+
+
 @router.get("")
 def list_cases(
-    principal: PrincipalDep, session: SessionDep,
+    principal: PrincipalDep, session: SessionDep, page: PageDep,
     status_: Annotated[str | None, Query(alias="status")] = None,
     municipality: Annotated[str | None, Query(description="Ministry only: one municipality")] = None,
     assistant_id: str | None = None,
     urgent: bool | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
-) -> list[CaseRecordPublic]:
-    """Cases the caller may see, newest first, from the read model."""
+) -> Page[CaseRecordPublic]:
+    """Cases the caller may see, newest first, from the read model (a page at a time)."""
     query = scoped_cases(select(CaseRecord), principal)
     if municipality is not None:
         query = query.where(CaseRecord.municipality == municipality)
@@ -94,8 +98,8 @@ def list_cases(
         query = query.where(CaseRecord.assistant_id == assistant_id)
     if urgent is not None:
         query = query.where(CaseRecord.urgent == urgent)
-    rows = session.exec(query.order_by(col(CaseRecord.created_at).desc()).offset(offset).limit(limit)).all()
-    return [CaseRecordPublic.model_validate(r) for r in rows]
+    found = fetch_page(session, query, CASE_ORDER, page)
+    return found.page([CaseRecordPublic.model_validate(r) for r in found.rows])
 
 
 @router.get("/{case_id}")
@@ -107,11 +111,12 @@ async def read_case(row: ReadableCase, principal: PrincipalDep, sessions: Sessio
 
 
 @router.get("/{case_id}/events")
-def case_events(row: ReadableCase, principal: PrincipalDep, session: SessionDep) -> list[CaseEventPublic]:
+def case_events(row: ReadableCase, principal: PrincipalDep, session: SessionDep,
+                page: PageDep) -> Page[CaseEventPublic]:
     """The append-only audit trail (CASE-4): who, when, what, why (the ministry: without free text)."""
-    events = session.exec(select(CaseEvent).where(CaseEvent.case_id == row.case_id).order_by(col(CaseEvent.seq)))
-    public = [CaseEventPublic.model_validate(e) for e in events]
-    return [event_for_ministry(e) for e in public] if principal.role is Role.MINISTRY else public
+    found = fetch_page(session, select(CaseEvent).where(CaseEvent.case_id == row.case_id), EVENT_ORDER, page)
+    public = [CaseEventPublic.model_validate(e) for e in found.rows]
+    return found.page([event_for_ministry(e) for e in public] if principal.role is Role.MINISTRY else public)
 
 
 @router.get("/{case_id}/file", dependencies=[Managers])

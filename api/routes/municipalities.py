@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, status
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from api.auth import Principal, PrincipalDep, require_own_municipality, require_roles
 from api.deps import SessionDep
+from api.pagination import Key, Keyset, Page, PageDep, fetch_page
 from api.pilot_schemas import (
     AgreementCreate,
     MunicipalityPublic,
@@ -34,19 +36,32 @@ Code = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,20}$", description="Munici
 ServiceHead = require_roles(Role.SERVICE_HEAD)
 
 
+def _publics(session: Session, municipalities: list[Municipality]) -> list[MunicipalityPublic]:
+    """The municipalities' participation in four queries, however many there are (issue 8)."""
+    codes = [m.code for m in municipalities]
+    agreements = {a.municipality: a for a in session.exec(
+        select(CooperationAgreement).where(col(CooperationAgreement.municipality).in_(codes)))}
+    orders: dict[str, list[str]] = defaultdict(list)
+    for code, assistant_id in session.exec(select(MunicipalOrder.municipality, MunicipalOrder.assistant_id)
+                                           .where(col(MunicipalOrder.municipality).in_(codes))):
+        orders[code].append(assistant_id)
+    attendees: dict[str, list[str]] = defaultdict(list)
+    for code, worker in session.exec(select(SeminarAttendance.municipality, SeminarAttendance.social_worker_id)
+                                     .where(col(SeminarAttendance.municipality).in_(codes))):
+        attendees[code].append(worker)
+    nominated = dict(session.exec(select(AssistantRecord.municipality, func.count())
+                                  .where(col(AssistantRecord.municipality).in_(codes))
+                                  .group_by(col(AssistantRecord.municipality))).all())
+    return [MunicipalityPublic(code=m.code, name=m.name, population=m.population,
+                               agreement_number=agreements[m.code].number if m.code in agreements else None,
+                               agreement_signed_on=agreements[m.code].signed_on if m.code in agreements else None,
+                               ordered_assistants=sorted(orders[m.code]), seminar_attendees=sorted(attendees[m.code]),
+                               nominated_assistants=nominated.get(m.code, 0))
+            for m in municipalities]
+
+
 def _public(session: Session, municipality: Municipality) -> MunicipalityPublic:
-    code = municipality.code
-    agreement = session.get(CooperationAgreement, code)
-    orders = session.exec(select(MunicipalOrder.assistant_id).where(MunicipalOrder.municipality == code)).all()
-    attendees = session.exec(select(SeminarAttendance.social_worker_id)
-                             .where(SeminarAttendance.municipality == code)).all()
-    nominated = session.exec(select(func.count()).select_from(AssistantRecord)
-                             .where(AssistantRecord.municipality == code)).one()
-    return MunicipalityPublic(code=code, name=municipality.name, population=municipality.population,
-                              agreement_number=agreement.number if agreement else None,
-                              agreement_signed_on=agreement.signed_on if agreement else None,
-                              ordered_assistants=sorted(orders), seminar_attendees=sorted(attendees),
-                              nominated_assistants=nominated)
+    return _publics(session, [municipality])[0]
 
 
 def _municipality(session: Session, principal: Principal, code: str) -> Municipality:
@@ -84,15 +99,19 @@ def put_municipality(code: Code, body: MunicipalityPut, session: SessionDep) -> 
     return _public(session, municipality)
 
 
+MUNICIPALITY_ORDER = Keyset("municipalities", (Key("code", col(Municipality.code), str),))
+
+
 @router.get("")
-def list_municipalities(principal: PrincipalDep, session: SessionDep) -> list[MunicipalityPublic]:
-    """Municipal staff see their own; the ministry and the training provider see all."""
-    query = select(Municipality).order_by(Municipality.code)
+def list_municipalities(principal: PrincipalDep, session: SessionDep, page: PageDep) -> Page[MunicipalityPublic]:
+    """Municipal staff see their own; the ministry and the training provider see all (a page at a time)."""
+    query = select(Municipality)
     if principal.role in CASE_MANAGERS:
         query = query.where(Municipality.code == principal.municipality)
     elif principal.role not in {Role.MINISTRY, Role.TRAINING_PROVIDER}:
         raise HTTPException(status.HTTP_403_FORBIDDEN, f"the role {principal.role.value} sees no municipalities")
-    return [_public(session, m) for m in session.exec(query)]
+    found = fetch_page(session, query, MUNICIPALITY_ORDER, page)
+    return found.page(_publics(session, found.rows))
 
 
 @router.get("/{code}")

@@ -11,6 +11,7 @@ from sqlmodel import col, select
 
 from api.auth import PrincipalDep, scoped_reminders
 from api.deps import SessionDep
+from api.pagination import Key, Keyset, Page, PageDep, fetch_page
 from api.schemas import ReminderPublic
 from domain.case_state import ReminderKind
 from persistence.models import ReminderRecord
@@ -26,17 +27,20 @@ class ReminderState(StrEnum):
     ALL = "all"
 
 
+REMINDER_ORDER = Keyset("reminders", (Key("due_at", col(ReminderRecord.due_at), datetime),
+                                      Key("reminder_id", col(ReminderRecord.reminder_id), str)))
+
+
 @router.get("")
 def list_reminders(
-    principal: PrincipalDep, session: SessionDep,
+    principal: PrincipalDep, session: SessionDep, page: PageDep,
     state: ReminderState = ReminderState.OPEN,
     kind: ReminderKind | None = None,
     case_id: str | None = None,
     assistant_id: str | None = None,
     municipality: Annotated[str | None, Query(description="Ministry only: one municipality")] = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-) -> list[ReminderPublic]:
-    """Reminders of the caller's municipality (the ministry: all), oldest due first."""
+) -> Page[ReminderPublic]:
+    """Reminders of the caller's municipality (the ministry: all), oldest due first (a page at a time)."""
     now = datetime.now(UTC)
     query = scoped_reminders(select(ReminderRecord), principal)
     if municipality is not None:
@@ -54,6 +58,6 @@ def list_reminders(
         query = query.where(ReminderRecord.case_id == case_id)
     if assistant_id is not None:
         query = query.where(ReminderRecord.assistant_id == assistant_id)
-    rows = session.exec(query.order_by(col(ReminderRecord.due_at)).limit(limit)).all()
-    return [ReminderPublic.model_validate(r).model_copy(update={"overdue": r.resolved_at is None and r.due_at < now})
-            for r in rows]
+    found = fetch_page(session, query, REMINDER_ORDER, page)
+    return found.page([ReminderPublic.model_validate(r).model_copy(
+        update={"overdue": r.resolved_at is None and r.due_at < now}) for r in found.rows])

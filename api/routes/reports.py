@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, status
 from fastapi.responses import Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import QueryableAttribute, defer
 from sqlmodel import Session, col, select
 from temporalio.client import Client
 from temporalio.common import WorkflowIDReusePolicy
@@ -18,6 +19,7 @@ from api.auth import Principal, PrincipalDep, require_own_municipality, require_
 from api.db_calls import in_thread
 from api.deps import SessionDep, SessionsDep, SettingsDep, TemporalDep
 from api.idempotency import RequestKeyDep
+from api.pagination import Key, Keyset, Page, PageDep, fetch_page
 from api.report_documents import report_csv, report_pdf
 from api.steps import body_model, run_update, summary_of
 from domain import report_state as messages
@@ -59,14 +61,13 @@ class ReportDetail(ReportPublic):
     live: ReportState | None = None
 
 
-class ReportList(BaseModel):
-    reports: list[ReportPublic]
-    total_amount: str
-    total_compensable_hours: str
+class ReportPage(Page[ReportPublic]):
+    total_amount: str = Field(description="The amounts of every report the filters select (all pages).")
+    total_compensable_hours: str = Field(description="The compensable hours of every report the filters select.")
 
 
 def _public(row: QuarterlyReport) -> dict[str, Any]:
-    data = row.model_dump(exclude={"snapshot", "version", "created_at", "updated_at"})
+    data = {name: getattr(row, name) for name in ReportPublic.model_fields}  # never the snapshot: lists defer it
     data["due_on"] = row.due_on.isoformat()
     data["payment_date"] = row.payment_date.isoformat() if row.payment_date else None
     return data
@@ -97,31 +98,42 @@ async def live_report(temporal: Client, report_id: str) -> ReportState | None:
         return None
 
 
+SNAPSHOT = cast(QueryableAttribute[Any], QuarterlyReport.snapshot)
+REPORT_ORDER = Keyset("reports", (Key("year", col(QuarterlyReport.year), int, descending=True),
+                                  Key("quarter", col(QuarterlyReport.quarter), int, descending=True),
+                                  Key("municipality", col(QuarterlyReport.municipality), str)))
+
+
 @router.get("")
-def list_reports(principal: PrincipalDep, session: SessionDep,
+def list_reports(principal: PrincipalDep, session: SessionDep, page: PageDep,
                  year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
                  quarter: Annotated[int | None, Query(ge=1, le=4)] = None, status_: Annotated[
                      ReportStatus | None, Query(alias="status")] = None,
-                 municipality: str | None = None) -> ReportList:
-    """Reports by quarter and status with totals: the ministry across municipalities, a municipality its own."""
-    query = select(QuarterlyReport)
+                 municipality: str | None = None) -> ReportPage:
+    """Reports by quarter and status, newest quarter first, with the totals of all the filters select.
+
+    The list never loads the snapshots (issue 8): `GET /reports/{id}` gives one.
+    """
+    filters: list[Any] = []
     if principal.role in CASE_MANAGERS:
-        query = query.where(QuarterlyReport.municipality == principal.municipality)
+        filters.append(QuarterlyReport.municipality == principal.municipality)
     elif principal.role is not Role.MINISTRY:
         raise HTTPException(status.HTTP_403_FORBIDDEN, f"the role {principal.role.value} sees no reports")
     if year is not None:
-        query = query.where(QuarterlyReport.year == year)
+        filters.append(QuarterlyReport.year == year)
     if quarter is not None:
-        query = query.where(QuarterlyReport.quarter == quarter)
+        filters.append(QuarterlyReport.quarter == quarter)
     if status_ is not None:
-        query = query.where(QuarterlyReport.status == status_.value)
+        filters.append(QuarterlyReport.status == status_.value)
     if municipality is not None:
-        query = query.where(QuarterlyReport.municipality == municipality)
-    rows = session.exec(query.order_by(col(QuarterlyReport.year).desc(), col(QuarterlyReport.quarter).desc(),
-                                       col(QuarterlyReport.municipality))).all()
-    return ReportList(reports=[ReportPublic(**_public(r)) for r in rows],
-                      total_amount=str(sum((Decimal(r.amount) for r in rows), Decimal("0.00"))),
-                      total_compensable_hours=str(sum((Decimal(r.compensable_hours) for r in rows), Decimal(0))))
+        filters.append(QuarterlyReport.municipality == municipality)
+    query = select(QuarterlyReport).where(*filters).options(defer(SNAPSHOT, raiseload=True))
+    found = fetch_page(session, query, REPORT_ORDER, page)
+    sums = session.exec(select(QuarterlyReport.amount, QuarterlyReport.compensable_hours).where(*filters)).all()
+    return ReportPage(items=[ReportPublic(**_public(r)) for r in found.rows], has_more=found.has_more,
+                      next_cursor=found.next_cursor,
+                      total_amount=str(sum((Decimal(a) for a, _ in sums), Decimal("0.00"))),
+                      total_compensable_hours=str(sum((Decimal(h) for _, h in sums), Decimal(0))))
 
 
 class RoundCreate(BaseModel):
@@ -174,13 +186,17 @@ class ReportEventPublic(BaseModel):
     details: dict[str, Any]
 
 
+REPORT_EVENT_ORDER = Keyset("report-events", (Key("seq", col(ReportEvent.seq), int),))
+
+
 @router.get("/{report_id}/events")
-def report_events(row: VisibleReport, session: SessionDep) -> list[ReportEventPublic]:
-    """The report's audit trail: every step, who, when, why."""
-    events = session.exec(select(ReportEvent).where(ReportEvent.report_id == row.report_id)
-                          .order_by(col(ReportEvent.seq)))
-    return [ReportEventPublic(seq=e.seq, at=e.at.isoformat(), actor_id=e.actor_id, actor_role=e.actor_role,
-                              action=e.action, reason=e.reason, details=e.details) for e in events]
+def report_events(row: VisibleReport, session: SessionDep, page: PageDep) -> Page[ReportEventPublic]:
+    """The report's audit trail: every step, who, when, why (a page at a time)."""
+    found = fetch_page(session, select(ReportEvent).where(ReportEvent.report_id == row.report_id),
+                       REPORT_EVENT_ORDER, page)
+    return found.page([ReportEventPublic(seq=e.seq, at=e.at.isoformat(), actor_id=e.actor_id,
+                                         actor_role=e.actor_role, action=e.action, reason=e.reason,
+                                         details=e.details) for e in found.rows])
 
 
 @router.get("/{report_id}/csv", response_class=Response,

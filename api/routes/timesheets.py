@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 from api.auth import Principal, PrincipalDep, require_own_municipality
 from api.deps import ReadableAssistant, SessionDep, SettingsDep
 from api.idempotency import RequestKey, RequestKeyDep
+from api.pagination import Key, Keyset, Page, PageDep, fetch_page
 from api.routes.assistants import pilot_timings
 from domain.assignments import Assignment
 from domain.calendar import local_date
@@ -168,14 +169,18 @@ def remove_entry(entry_id: EntryId, row: ReadableAssistant, principal: Principal
     session.commit()
 
 
+TIMESHEET_ORDER = Keyset("timesheet", (Key("worked_on", col(TimesheetEntry.worked_on), date),
+                                       Key("id", col(TimesheetEntry.id), int)))
+
+
 @router.get("")
-def timesheet(row: ReadableAssistant, session: SessionDep,
+def timesheet(row: ReadableAssistant, session: SessionDep, page: PageDep,
               first: Annotated[ServiceDate | None, Query(alias="from")] = None,
-              last: Annotated[ServiceDate | None, Query(alias="to")] = None) -> list[TimesheetEntryPublic]:
-    """Entries between two dates (default: the last 31 days)."""
+              last: Annotated[ServiceDate | None, Query(alias="to")] = None) -> Page[TimesheetEntryPublic]:
+    """Entries between two dates (default: the last 31 days), oldest first, a page at a time."""
     last = last or local_date(datetime.now(UTC))
     first = first or last - timedelta(days=31)
-    entries = session.exec(select(TimesheetEntry).where(
+    found = fetch_page(session, select(TimesheetEntry).where(
         TimesheetEntry.assistant_id == row.assistant_id, TimesheetEntry.worked_on >= first,
-        TimesheetEntry.worked_on <= last).order_by(col(TimesheetEntry.worked_on), col(TimesheetEntry.id)))
-    return [TimesheetEntryPublic.model_validate(e) for e in entries]
+        TimesheetEntry.worked_on <= last), TIMESHEET_ORDER, page)
+    return found.page([TimesheetEntryPublic.model_validate(e) for e in found.rows])

@@ -48,13 +48,13 @@ async def test_an_opening_cut_off_before_its_workflow_is_unseen_and_a_retry_with
     sw, key = api.auth(Role.SOCIAL_WORKER), str(uuid.uuid4())
     case_id = RequestKey(CALLER, key).case_id()
     _unfinished_row(api, case_id)
-    assert (await api.http.get("/cases", headers=sw)).json() == []  # an unfinished opening is no case
+    assert (await api.http.get("/cases", headers=sw)).json()["items"] == []  # an unfinished opening is no case
     assert (await api.http.get(f"/cases/{case_id}", headers=sw)).status_code == 404
 
     retried = await api.http.post("/cases", headers={**sw, "Idempotency-Key": key}, json=BODY)
     assert retried.status_code == 201, retried.text
     assert retried.json()["case"]["case_id"] == case_id and retried.json()["client"]["personal_code"] == PERSONAL_CODE
-    assert [c["case_id"] for c in (await api.http.get("/cases", headers=sw)).json()] == [case_id]
+    assert [c["case_id"] for c in (await api.http.get("/cases", headers=sw)).json()["items"]] == [case_id]
     described = await api.temporal.client.get_workflow_handle(case_workflow_id(case_id)).describe()
     assert described.status is not None
 
@@ -65,7 +65,7 @@ async def test_a_retry_with_its_key_but_another_application_is_refused_naming_th
     other = await api.http.post("/cases", headers={**sw, "Idempotency-Key": key},
                                 json={**BODY, "full_name": "Berta"})
     assert other.status_code == 422 and "Idempotency-Key" in other.text
-    assert (await api.http.get("/cases", headers=sw)).json() == []
+    assert (await api.http.get("/cases", headers=sw)).json()["items"] == []
 
 
 async def test_the_repair_completes_every_opening_left_unfinished_and_logs_it(api: Api) -> None:
@@ -103,7 +103,8 @@ async def test_the_repair_completes_every_opening_left_unfinished_and_logs_it(ap
         with contextlib.suppress(RPCError):
             await handle.terminate("test over")
     sw = api.auth(Role.SOCIAL_WORKER)
-    assert sorted(c["case_id"] for c in (await api.http.get("/cases", headers=sw)).json()) == sorted([never, runs])
+    listed = (await api.http.get("/cases", headers=sw)).json()["items"]
+    assert sorted(c["case_id"] for c in listed) == sorted([never, runs])
 
 
 async def test_a_kept_answer_holds_no_personal_data_and_its_replay_gives_it_back(api: Api) -> None:

@@ -48,7 +48,7 @@ async def test_a_social_worker_walks_one_case_from_application_to_follow_up(api:
 
     async def overdue_kinds() -> set[str]:
         answer = await http.get("/reminders", headers=sw, params={"state": "overdue", "case_id": case_id})
-        return {r["kind"] for r in answer.json()}
+        return {r["kind"] for r in answer.json()["items"]}
 
     # §5.3: an application eight months old: the decision is due and overdue at once.
     assert await eventually(lambda: _has(overdue_kinds, {"decision_due", "decision_overdue"}))
@@ -122,7 +122,7 @@ async def test_a_social_worker_walks_one_case_from_application_to_follow_up(api:
     assert again.status_code == 409 and again.json()["rule"] == "CASE-STATE"
     async def follow_up_due() -> bool:
         answer = await http.get("/reminders", headers=sw, params={"kind": "follow_up_due", "case_id": case_id})
-        return len(answer.json()) == 1
+        return len(answer.json()["items"]) == 1
     assert await eventually(follow_up_due)  # §5.8 (follow_up_months=0 in these tests)
     follow_up = await http.post(f"/cases/{case_id}/follow-up", headers=sw, json={"note": "Doing well"})
     assert follow_up.status_code == 200 and follow_up.json()["case"]["follow_up_done"]
@@ -131,7 +131,7 @@ async def test_a_social_worker_walks_one_case_from_application_to_follow_up(api:
     assert finished.status_code == 409 and finished.json()["rule"] == "CASE-STATE"  # the workflow has ended
     assert (await http.get(f"/cases/{case_id}", headers=sw)).json()["live"]["follow_up_done"]
 
-    events = (await http.get(f"/cases/{case_id}/events", headers=sw)).json()
+    events = (await http.get(f"/cases/{case_id}/events", headers=sw)).json()["items"]
     actions = [e["action"] for e in events]
     assert actions[0] == "registered" and actions[-1] == "follow_up_recorded"
     assert {"decision_granted", "referred", "service_started", "extended", "period_started", "handed_over",
@@ -170,8 +170,8 @@ async def test_roles_without_client_cases_are_refused_and_the_ministry_lists_eve
     for town in ("CESIS", "VALMIERA"):
         assert (await api.http.post("/cases", headers=api.auth(SW, municipality=town), json=body)).status_code == 201
     listed = await api.http.get("/cases", headers=api.auth(Role.MINISTRY, municipality="LV", user="lm-1"))
-    assert sorted(c["municipality"] for c in listed.json()) == ["CESIS", "VALMIERA"]
+    assert sorted(c["municipality"] for c in listed.json()["items"]) == ["CESIS", "VALMIERA"]
     own = await api.http.get("/cases", headers=api.auth(SW, municipality="VALMIERA"))
-    assert [c["municipality"] for c in own.json()] == ["VALMIERA"]
+    assert [c["municipality"] for c in own.json()["items"]] == ["VALMIERA"]
     refused = await api.http.post("/cases", headers=api.auth(SW), json={**body, "consent": False})
     assert refused.status_code == 422 and refused.json()["errors"][0]["loc"] == ["body", "consent"]

@@ -70,7 +70,7 @@ async def test_a_kill_9_of_the_api_while_post_cases_waits_for_temporal_then_a_re
                     await sending  # the caller does not know what happened
     [(row, person)] = rows_of(api.settings, town)
     assert not row.workflow_started and person is not None  # unfinished: listed nowhere
-    assert (await api.http.get("/cases", headers=sw)).json() == []
+    assert (await api.http.get("/cases", headers=sw)).json()["items"] == []
 
     with api_process(api.settings, temporal_address(api.temporal), tmp_path) as (_, url):
         async with httpx.AsyncClient(base_url=url, timeout=60) as client:
@@ -80,7 +80,7 @@ async def test_a_kill_9_of_the_api_while_post_cases_waits_for_temporal_then_a_re
     [(row, person)] = rows_of(api.settings, town)
     assert row.case_id == case_id and row.workflow_started and person is not None
     await api.temporal.client.get_workflow_handle(case_workflow_id(case_id)).describe()
-    assert [c["case_id"] for c in (await api.http.get("/cases", headers=sw)).json()] == [case_id]
+    assert [c["case_id"] for c in (await api.http.get("/cases", headers=sw)).json()["items"]] == [case_id]
 
 
 async def test_kill_9_of_the_api_at_any_moment_of_post_cases_then_retries_give_one_complete_case_each(

@@ -162,7 +162,7 @@ async def test_hrs3_a_withdrawal_ends_the_window_of_a_case_already_flagged_for_r
 
     async def events() -> list[dict[str, Any]]:
         answer = await api.http.get(f"/cases/{case_id}/events", headers=api.auth(SW))
-        return [e for e in answer.json() if e["action"] == "needs_reassignment"]
+        return [e for e in answer.json()["items"] if e["action"] == "needs_reassignment"]
     assert await eventually(events)  # CAP-3
     head = api.auth(Role.SERVICE_HEAD, user="head-cesis")
     assert (await api.http.post(f"/assistants/{trainee}/withdrawal", headers=head,

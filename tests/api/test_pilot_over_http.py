@@ -85,7 +85,7 @@ async def test_cesis_first_round_two_assistants_serve_seven_families(api: Api) -
     assert "CAP-2" in full.json()["detail"] and "exceed" in full.json()["detail"]
 
     head = api.auth(Role.SERVICE_HEAD, user="head-cesis")
-    listed = (await api.http.get("/assistants", headers=head, params={"phase": "full_service"})).json()
+    listed = (await api.http.get("/assistants", headers=head, params={"phase": "full_service"})).json()["items"]
     loads = {a["assistant_id"]: (a["load"], a["client_count"]) for a in listed}
     assert loads[first] == ("1", 4) and loads[second] == ("3/4", 3)
     ministry = api.auth(Role.MINISTRY, municipality="LV", user="lm-1")
@@ -129,14 +129,14 @@ async def test_ph6_a_withdrawn_assistants_cases_are_flagged_and_referred_again(a
         rows = [(await api.http.get(f"/cases/{c}", headers=sw)).json()["case"] for c in cases]
         return all(r["needs_reassignment"] for r in rows)
     assert await eventually(flagged)
-    alerts = (await api.http.get("/reminders", headers=sw, params={"kind": "needs_reassignment"})).json()
+    alerts = (await api.http.get("/reminders", headers=sw, params={"kind": "needs_reassignment"})).json()["items"]
     assert {a["case_id"] for a in alerts} >= set(cases)
 
     again = await refer(api, cases[0], staying)
     assert again.status_code == 200, again.text
     assert again.json()["case"]["assistant_id"] == staying and not again.json()["case"]["needs_reassignment"]
     open_alerts = (await api.http.get("/reminders", headers=sw,
-                                      params={"kind": "needs_reassignment", "case_id": cases[0]})).json()
+                                      params={"kind": "needs_reassignment", "case_id": cases[0]})).json()["items"]
     assert open_alerts == []
     # The old assistant cannot take new clients (CAP-1); the new one holds the case.
     new_case = await granted_case(api)
@@ -219,7 +219,7 @@ async def test_ph4_unfinished_child_rights_training_raises_a_reminder_resolved_b
         answer = await api.http.get("/reminders", headers=head, params={
             "kind": "child_rights_training_due", "assistant_id": ga, "state": state})
         assert answer.status_code == 200, answer.text
-        result: list[dict[str, Any]] = answer.json()
+        result: list[dict[str, Any]] = answer.json()["items"]
         return result
 
     async def raised() -> bool:

@@ -102,7 +102,7 @@ async def test_hrs6_the_schedule_starts_a_report_driven_from_draft_to_paid(api: 
     # Reminders at the configured times: due at the quarter's end + 0 days here, escalated at once.
     async def reminder(kind: str, state: str = "open") -> list[dict[str, Any]]:
         found = await http.get("/reminders", headers=ministry, params={"kind": kind, "state": state})
-        return [r for r in found.json() if r["municipality"] == town]
+        return [r for r in found.json()["items"] if r["municipality"] == town]
     due = await eventually(lambda: reminder("report_due"))
     # HRS-6: due a settable number of days after the quarter (0 in these tests, 15 by default).
     due_on = quarter.ends_on + timedelta(days=api.settings.report_due_days)
@@ -131,7 +131,7 @@ async def test_hrs6_the_schedule_starts_a_report_driven_from_draft_to_paid(api: 
     wrong = await log({"worked_on": str(monday + timedelta(days=4)), "hours": "1", "kind": "other"})
     assert (await http.delete(f"/assistants/{ga}/timesheet/{wrong.json()['id']}", headers=head)).status_code == 204
     entries = (await http.get(f"/assistants/{ga}/timesheet", headers=head,
-                              params={"from": str(quarter.starts_on), "to": str(quarter.ends_on)})).json()
+                              params={"from": str(quarter.starts_on), "to": str(quarter.ends_on)})).json()["items"]
     assert len(entries) == 6 and wrong.json()["id"] not in {e["id"] for e in entries}
     resubmitted = await step("submission", head)
     assert resubmitted.json()["snapshot"]["totals"]["other_hours"] == "3.5"
@@ -141,12 +141,12 @@ async def test_hrs6_the_schedule_starts_a_report_driven_from_draft_to_paid(api: 
     paid = await step("payment", ministry, {"payment_date": str(riga_today()), "reference": "LM-2026-0042"})
     assert paid.json()["status"] == "paid" and paid.json()["payment_reference"] == "LM-2026-0042"
 
-    events = [e["action"] for e in (await http.get(f"/reports/{report_id}/events", headers=ministry)).json()]
+    events = [e["action"] for e in (await http.get(f"/reports/{report_id}/events", headers=ministry)).json()["items"]]
     assert events[0] == "drafted" and events[-1] == "paid"
     assert {"submitted", "returned", "approved"} <= set(events) and events.count("submitted") == 2
     listed = (await http.get("/reports", headers=ministry, params={"year": quarter.year,
                                                                     "quarter": quarter.number})).json()
-    mine = [r for r in listed["reports"] if r["report_id"] == report_id]
+    mine = [r for r in listed["items"] if r["report_id"] == report_id]
     assert mine[0]["amount"] == "134.20" and Decimal(listed["total_amount"]) >= Decimal("134.20")
     other_town = api.auth(Role.SERVICE_HEAD, municipality="CESIS", user="head-cesis")
     assert (await http.get(f"/reports/{report_id}", headers=other_town)).status_code == 404

@@ -113,9 +113,9 @@ async def test_every_write_sent_twice_with_one_key_is_written_once(api: Api) -> 
         "applied_on": str(day - timedelta(days=240))})
     assert {a.status_code for a in opened} == {201}
     case_id = opened[0].json()["case"]["case_id"]
-    assert [c["case_id"] for c in (await http.get("/cases", headers=sw)).json()] == [case_id]
+    assert [c["case_id"] for c in (await http.get("/cases", headers=sw)).json()["items"]] == [case_id]
     await walk.twice("POST", "/cases", sw, {"full_name": "Berta", "personal_code": "32111111112", "consent": True})
-    assert len((await http.get("/cases", headers=sw)).json()) == 2
+    assert len((await http.get("/cases", headers=sw)).json()["items"]) == 2
 
     assessment = {"assessment": {
         "target_group": "family_with_children", "child_safety_risk": "low", "skill_areas": ["housing"],
@@ -156,7 +156,7 @@ async def test_every_write_sent_twice_with_one_key_is_written_once(api: Api) -> 
                                  {"worked_on": str(worked_on), "hours": "2", "kind": "other"}, a=ga)
     assert entries[0].status_code == 201, entries[0].text
     listed = (await http.get(f"/assistants/{ga}/timesheet", headers=me,
-                             params={"from": str(worked_on), "to": str(worked_on)})).json()
+                             params={"from": str(worked_on), "to": str(worked_on)})).json()["items"]
     assert [e["hours"] for e in listed] == ["2"]
     spare = await http.post(f"/assistants/{ga}/timesheet", headers=me,
                             json={"worked_on": str(worked_on), "hours": "1", "kind": "other"})
@@ -190,7 +190,7 @@ async def test_every_write_sent_twice_with_one_key_is_written_once(api: Api) -> 
     paid = await walk.twice("POST", "/reports/{r}/payment", ministry,
                             {"payment_date": str(day), "reference": "LM-1"}, r=report_id)
     assert paid.json()["status"] == "paid"
-    events = [e["action"] for e in (await http.get(f"/reports/{report_id}/events", headers=ministry)).json()]
+    events = [e["action"] for e in (await http.get(f"/reports/{report_id}/events", headers=ministry)).json()["items"]]
     assert events.count("submitted") == 2 and events.count("returned") == 1 and events.count("paid") == 1
 
     # The case's end, retried, then its audit trail: each step once.
@@ -201,12 +201,12 @@ async def test_every_write_sent_twice_with_one_key_is_written_once(api: Api) -> 
 
     async def follow_up_due() -> bool:
         answer = await http.get("/reminders", headers=sw, params={"kind": "follow_up_due", "case_id": case_id})
-        return len(answer.json()) == 1
+        return len(answer.json()["items"]) == 1
     assert await eventually(follow_up_due)
     await walk.twice("POST", "/cases/{c}/follow-up", sw2, {"note": "Doing well"}, c=case_id)
     withdrawn = await walk.twice("POST", "/assistants/{a}/withdrawal", head, {"reason": "Moved away"}, a=ga)
     assert withdrawn.status_code == 200 and withdrawn.json()["assistant"]["phase"] == "withdrawn"
-    actions = [e["action"] for e in (await http.get(f"/cases/{case_id}/events", headers=sw)).json()]
+    actions = [e["action"] for e in (await http.get(f"/cases/{case_id}/events", headers=sw)).json()["items"]]
     for once in ("registered", "assessed", "decision_granted", "referred", "service_started", "visit_recorded",
                  "significant_change_reported", "extended", "handed_over", "closed", "follow_up_recorded"):
         assert actions.count(once) == 1, (once, actions)
@@ -262,7 +262,7 @@ async def test_a_step_retried_after_its_update_ran_attaches_to_that_update(api: 
     retried = await api.http.post(path, content=body, headers={**sw, "Idempotency-Key": key,
                                                                "Content-Type": "application/json"})
     assert retried.status_code == 200, retried.text
-    actions = [e["action"] for e in (await api.http.get(f"/cases/{case_id}/events", headers=sw)).json()]
+    actions = [e["action"] for e in (await api.http.get(f"/cases/{case_id}/events", headers=sw)).json()["items"]]
     assert actions.count("handed_over") == 1
 
 
@@ -282,7 +282,7 @@ async def test_a_key_store_that_cannot_answer_gives_503_and_one_that_cannot_keep
         refused = await api.http.post("/cases", headers={**sw, "Idempotency-Key": str(uuid.uuid4())}, json=body)
     assert refused.status_code == 503 and refused.json()["may_have_been_applied"] is False
     assert "retry-after" in refused.headers
-    assert (await api.http.get("/cases", headers=sw)).json() == []  # nothing ran
+    assert (await api.http.get("/cases", headers=sw)).json()["items"] == []  # nothing ran
 
     key = str(uuid.uuid4())
     with monkeypatch.context() as patch:
@@ -291,4 +291,4 @@ async def test_a_key_store_that_cannot_answer_gives_503_and_one_that_cannot_keep
     assert opened.status_code == 201  # the write happened and its answer arrives
     again = await api.http.post("/cases", headers={**sw, "Idempotency-Key": key}, json=body)
     assert again.status_code == 201 and again.json()["case"]["case_id"] == opened.json()["case"]["case_id"]
-    assert len((await api.http.get("/cases", headers=sw)).json()) == 1  # found by its key: one case
+    assert len((await api.http.get("/cases", headers=sw)).json()["items"]) == 1  # found by its key: one case

@@ -15,11 +15,13 @@ from typing import Any
 import pytest
 from sqlalchemy.engine import Engine
 
+from activities.report_snapshot import build_snapshot
 from activities.reports import ReportActivities
 from domain.quarters import Quarter
 from domain.report_state import ReportStatus
 from persistence.db import SessionFactory, session_factory
-from persistence.models import AssistantRecord, Municipality, QuarterlyReport, TimesheetEntry
+from persistence.models import AssistantPerson, AssistantRecord, Municipality, QuarterlyReport, TimesheetEntry
+from tests.statements import statements
 from workflows.report_messages import BuildSnapshot, OpenReport
 
 MUNICIPALITY = "CESIS"
@@ -129,3 +131,37 @@ def test_hrs4_hrs7_a_report_frozen_before_the_ruling_keeps_its_per_line_figures(
     row = report(sessions, report_id)
     assert row.snapshot == frozen and "rounding" not in row.snapshot
     assert (row.amount, row.status) == ("2621.49", ReportStatus.APPROVED.value)
+
+
+def add_assistants(sessions: SessionFactory, first: int, last: int) -> None:
+    """Assistants of the municipality with a name and a day's service in each month of the year so far."""
+    with sessions() as session, session.begin():
+        for n in range(first, last):
+            assistant_id = f"ga-cesis-q{n:02d}"
+            session.add(AssistantRecord(assistant_id=assistant_id, municipality=MUNICIPALITY, phase="full_service",
+                                        education_level="general_secondary", nominated_on=date(YEAR - 1, 9, 1),
+                                        created_at=T0, updated_at=T0))
+            session.flush()
+            session.add(AssistantPerson(assistant_id=assistant_id, full_name=f"Assistant {n}", cv_received=True,
+                                        motivation_letter_received=True))
+            session.add_all(TimesheetEntry(assistant_id=assistant_id, municipality=MUNICIPALITY,
+                                           worked_on=date(YEAR, month, 3), hours="2", kind="service",
+                                           case_id="case-1", recorded_by=assistant_id, recorded_at=T0)
+                            for month in range(1, 7))
+
+
+def test_a_report_draft_runs_the_same_number_of_queries_for_2_or_20_assistants(sessions: SessionFactory) -> None:
+    """Issue 8: the draft's queries do not grow with the municipality's assistants (no query per assistant)."""
+    quarter = Quarter(year=YEAR, number=2)
+    counts, drafts = [], []
+    for first, last in ((0, 2), (2, 20)):
+        add_assistants(sessions, first, last)
+        with sessions() as session, statements() as sent:
+            drafts.append(build_snapshot(session, MUNICIPALITY, quarter, rate=RATE, cap=CAP, built_at=T0, version=1))
+        counts.append(len(sent))
+    assert counts[0] == counts[1] <= 3, counts
+    rows = {row["assistant_id"]: row for row in drafts[1]["assistants"]}
+    assert len(rows) == 21  # the 20 and the fixture's assistant
+    last = rows["ga-cesis-q19"]
+    assert last["name"] == "Assistant 19" and last["cap_used_before"] == "6"  # January to March: 3 × 2 h
+    assert [line["service_hours"] for line in last["lines"]] == ["2", "2", "2"]
