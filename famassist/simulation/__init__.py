@@ -8,7 +8,7 @@ worker, app, clock: the one place that knows how they are built), :mod:`.people`
 """
 
 from famassist.simulation.figures import Figures
-from famassist.simulation.round import simulate
+from famassist.simulation.round import quiet_logs, simulate
 from famassist.simulation.scenario import Options
 
-__all__ = ["Figures", "Options", "simulate"]
+__all__ = ["Figures", "Options", "quiet_logs", "simulate"]

@@ -36,10 +36,14 @@ async def _noon(st: Stage) -> None:
     await st.clock.skip(noon - now if noon > now else noon + timedelta(days=1) - now)
 
 
+def quiet_logs() -> None:
+    """For the command and the benchmark: the API logs every request, the SDK every refused reservation."""
+    configure_logging("console", "WARNING")
+    logging.getLogger("temporalio").setLevel(logging.ERROR)
+
+
 async def simulate(options: Options, workdir: Path | None = None) -> Figures:
     """Run one round; the figures printed by ``famassist simulate``."""
-    configure_logging("console", "WARNING")  # the API logs every request at INFO
-    logging.getLogger("temporalio").setLevel(logging.ERROR)  # a refused reservation is logged as failed
     scenario = build(options)
     started = time.perf_counter()
     async with stage(options.settings, workdir) as st:
