@@ -27,6 +27,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.case_projection
+	$(BIN)/python -m bench.pilot_round
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

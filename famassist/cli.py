@@ -92,7 +92,7 @@ def simulate(
     """A what-if: a whole pilot round on Temporal's time-skipping server, through the API; prints its figures.
 
     The real workflows and activities run against a fresh database in a temporary directory;
-    nothing touches the running service. Needs the dev extras (the test server, time-machine).
+    nothing touches the running service. Needs the extras `simulate` (or `dev`).
     """
     import asyncio
 
@@ -112,7 +112,11 @@ def simulate(
     options = Options(municipalities=municipalities, assistants=assistants, cases=cases, years=years, seed=seed,
                       visits_per_month=visits_per_month, in_flight=in_flight, settings=overrides)
     quiet_logs()
-    figures = asyncio.run(run_round(options))
+    try:
+        figures = asyncio.run(run_round(options))
+    except (ImportError, FileNotFoundError) as missing:  # the test server or time-machine
+        typer.echo(f"{missing}: install the simulation's extras (pip install -e '.[simulate]')", err=True)
+        raise typer.Exit(1) from None
     for line in figures.lines():
         typer.echo(line)
     for answer in figures.unexpected[:20]:
