@@ -57,6 +57,7 @@ class ReportCourse:
     plan: ReportPlan
     started_week: int
     status: str = "draft"
+    returned_once: bool = False
     paid_on: date | None = None
 
     async def act(self, people: People, week: int, today: date) -> None:
@@ -79,5 +80,3 @@ class ReportCourse:
                 self.status, self.paid_on = "paid", today
         except Refused:
             pass  # counted by People; tried again next week
-
-    returned_once: bool = False
