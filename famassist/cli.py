@@ -84,7 +84,7 @@ def simulate(
     years: Annotated[int, typer.Option(min=1, max=10, help="Length of the round")] = 2,
     seed: Annotated[int, typer.Option(help="The same seed gives the same round")] = 2020,
     unit_rate: Annotated[str | None, typer.Option(help="EUR per compensable hour (HRS-4; default the setting)")] = None,
-    visits_per_month: Annotated[int, typer.Option(min=1, max=20, help="Visits per served case a month")] = 2,
+    visits_per_month: Annotated[int, typer.Option(min=1, max=20, help="Visit days (4-8 h) a case a month")] = 1,
     in_flight: Annotated[int, typer.Option(min=0, help="API requests at once; 0: no limit")] = 8,
     setting: Annotated[list[str] | None, typer.Option(help="Any other setting, NAME=VALUE (e.g. yearly_hour_cap=1500)")
                        ] = None,

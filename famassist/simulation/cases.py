@@ -21,6 +21,7 @@ from famassist.simulation.people import Caller, People, Refused, items, social_w
 from famassist.simulation.scenario import CasePlan
 
 SERVING = {"limited_service", "full_service"}  # CAP-1
+ATTEMPTS = 2  # assistants a social worker asks for one case in a week
 Visit = Callable[["CaseCourse", date, str], None]
 
 
@@ -99,13 +100,14 @@ async def refer_in_turn(people: People, cases: list[CaseCourse], week: int, toda
     """One municipality's referrals of the week, one after another (CAP-6 decides each).
 
     The social worker reads the municipality's assistants (phase, load, capacity) and asks those
-    serving with room, least loaded first; the workflow's check names what it refuses (CAP-3…CAP-5).
+    serving with room, least loaded first, at most ``ATTEMPTS`` a week (then the case waits a week);
+    the workflow's check names what it refuses (CAP-2 by weight, CAP-3…CAP-5).
     """
     for case in cases:
         listing = items(await people.call(case.sw, "GET", "/assistants", params={"limit": 500}))
         room = sorted((a for a in listing if a["phase"] in SERVING and Fraction(a["load"]) < Fraction(a["capacity"])),
                       key=lambda a: (Fraction(a["load"]) / Fraction(a["capacity"]), a["assistant_id"]))
-        for candidate in room:
+        for candidate in room[:ATTEMPTS]:
             try:
                 await people.call(case.sw, "POST", f"/cases/{case.case_id}/referral", {
                     "assistant_id": candidate["assistant_id"], "primary_information": "Simulated referral.",

@@ -29,7 +29,7 @@ class Options:
     cases: int = 200
     years: int = 2
     seed: int = 2020
-    visits_per_month: int = 2  # each visit: one visit record and one timesheet entry of 2-4 h
+    visits_per_month: int = 1  # each visit: one visit record and one timesheet entry (a visit day, 4-8 h)
     in_flight: int = 8  # API requests at once; 0: no limit (see people.API_IN_FLIGHT)
     full_time_share: float = 0.6  # assistants raised to 1.0 FTE at month 4 (PH-3)
     settings: dict[str, object] = field(default_factory=dict)  # e.g. {"unit_rate_eur": Decimal("5.50")}
@@ -119,7 +119,7 @@ def build(options: Options) -> Scenario:
             key=key, municipality=r.choice(served), arrival_week=arrival, assessment=_assessment(r),
             granted=r.random() < 0.9, extended=r.random() < 0.4, late_review=r.random() < 0.1,
             closure=r.choice(CLOSURES), every=every, visit_days=tuple(r.randint(0, 6) for _ in range(visits)),
-            hours=tuple(r.choice(["2", "2.5", "3", "3.5", "4"]) for _ in range(visits))))
+            hours=tuple(r.choice(["4", "5", "6", "6.5", "7", "8"]) for _ in range(visits))))
     return Scenario(options=options, municipalities=municipalities, assistants=assistants, cases=cases, rng=r)
 
 
