@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import resource
 import sys
 
 from famassist.simulation import Figures, Options, quiet_logs, simulate
@@ -27,10 +28,17 @@ ROUNDS = {
 TARGET_SECONDS = {"first": 60.0}
 
 
-def rows(name: str, f: Figures) -> dict[str, str]:
+def cpu_seconds() -> tuple[float, float]:
+    """CPU time of this process (API, worker, people) and of its ended children (the test server)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime
+
+
+def rows(name: str, f: Figures, cpu: tuple[float, float]) -> dict[str, str]:
     target = TARGET_SECONDS.get(name)
     return {
         "wall time s": f"{f.wall_seconds:.1f}",
+        "CPU s: python / test server": f"{cpu[0]:.0f} / {cpu[1]:.0f}",
         "target": f"< {target:.0f} s: {'PASS' if f.wall_seconds < target else 'FAIL'}" if target else "-",
         "simulated days": str(f.simulated_days),
         "requests": str(sum(f.requests.values())),
@@ -52,7 +60,8 @@ def main() -> int:
     parser.add_argument("--in-flight", type=int, default=None, help="API requests at once (0: no limit)")
     args = parser.parse_args()
     quiet_logs()
-    results: dict[str, Figures] = {}
+    table: dict[str, dict[str, str]] = {}
+    unexpected = False
     for name, options in ROUNDS.items():
         if args.only and name != args.only:
             continue
@@ -60,8 +69,12 @@ def main() -> int:
             options = Options(**{**options.__dict__, "in_flight": args.in_flight})
         print(f"simulating the {name} round ({options.municipalities} municipalities, {options.assistants} "
               f"assistants, {options.cases} cases, {options.years} years) …", file=sys.stderr, flush=True)
-        results[name] = asyncio.run(simulate(options))
-    table = {name: rows(name, f) for name, f in results.items()}
+        before = cpu_seconds()
+        figures = asyncio.run(simulate(options))
+        after = cpu_seconds()
+        table[name] = rows(name, figures, (after[0] - before[0], after[1] - before[1]))
+        unexpected = unexpected or bool(figures.unexpected)
+        print(f"{name}: " + "; ".join(f"{k} {v}" for k, v in table[name].items()), file=sys.stderr, flush=True)
     labels = list(next(iter(table.values())))
     width = max(map(len, labels))
     print(f"{'':{width}}  " + "  ".join(f"{name:>22}" for name in table))
@@ -69,7 +82,7 @@ def main() -> int:
         print(f"{label:{width}}  " + "  ".join(f"{table[name][label]:>22}" for name in table))
     print(f"load average (1, 5, 15 min) at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())} "
           f"on {os.cpu_count()} CPUs")
-    return 1 if any(f.unexpected for f in results.values()) else 0
+    return 1 if unexpected else 0
 
 
 if __name__ == "__main__":
