@@ -104,7 +104,7 @@ async def refer_in_turn(people: People, cases: list[CaseCourse], week: int, toda
     the workflow's check names what it refuses (CAP-2 by weight, CAP-3…CAP-5).
     """
     for case in cases:
-        listing = items(await people.call(case.sw, "GET", "/assistants", params={"limit": 500}))
+        listing = items(await people.call(case.sw, "GET", "/assistants"))  # its municipality's few
         room = sorted((a for a in listing if a["phase"] in SERVING and Fraction(a["load"]) < Fraction(a["capacity"])),
                       key=lambda a: (Fraction(a["load"]) / Fraction(a["capacity"]), a["assistant_id"]))
         for candidate in room[:ATTEMPTS]:
