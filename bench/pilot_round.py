@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import os
 import resource
 import sys
@@ -66,7 +67,7 @@ def main() -> int:
         if args.only and name != args.only:
             continue
         if args.in_flight is not None:
-            options = Options(**{**options.__dict__, "in_flight": args.in_flight})
+            options = dataclasses.replace(options, in_flight=args.in_flight)
         print(f"simulating the {name} round ({options.municipalities} municipalities, {options.assistants} "
               f"assistants, {options.cases} cases, {options.years} years) …", file=sys.stderr, flush=True)
         before = cpu_seconds()
