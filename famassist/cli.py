@@ -82,3 +82,51 @@ def migrate() -> None:
 
     upgrade(get_settings().database_url)
     typer.echo("database is up to date")
+
+
+@app.command()
+def simulate(
+    municipalities: Annotated[int, typer.Option(min=1, help="Municipalities taking part")] = 37,
+    assistants: Annotated[int, typer.Option(min=1, help="Assistants nominated (spread over the municipalities)")] = 50,
+    cases: Annotated[int, typer.Option(min=0, help="Client cases arriving during the round")] = 200,
+    years: Annotated[int, typer.Option(min=1, max=10, help="Length of the round")] = 2,
+    seed: Annotated[int, typer.Option(help="The same seed gives the same round")] = 2020,
+    unit_rate: Annotated[str | None, typer.Option(help="EUR per compensable hour (HRS-4; default the setting)")] = None,
+    visits_per_month: Annotated[int, typer.Option(min=1, max=20, help="Visit days (4-8 h) a case a month")] = 1,
+    in_flight: Annotated[int, typer.Option(min=0, help="API requests at once; 0: no limit")] = 0,
+    setting: Annotated[list[str] | None, typer.Option(help="Any other setting, NAME=VALUE (e.g. yearly_hour_cap=1500)")
+                       ] = None,
+) -> None:
+    """A what-if: a whole pilot round on Temporal's time-skipping server, through the API; prints its figures.
+
+    The real workflows and activities run against a fresh database in a temporary directory;
+    nothing touches the running service. Needs the extras `simulate` (or `dev`).
+    """
+    import asyncio
+
+    from famassist.settings import Settings
+    from famassist.simulation import Options, quiet_logs
+    from famassist.simulation import simulate as run_round
+
+    overrides: dict[str, object] = {}
+    for item in setting or []:
+        name, _, value = item.partition("=")
+        if name not in Settings.model_fields or not value:
+            typer.echo(f"not a setting: {item!r} (NAME=VALUE, NAME as in famassist/settings.py)", err=True)
+            raise typer.Exit(2)
+        overrides[name] = value
+    if unit_rate is not None:
+        overrides["unit_rate_eur"] = unit_rate
+    options = Options(municipalities=municipalities, assistants=assistants, cases=cases, years=years, seed=seed,
+                      visits_per_month=visits_per_month, in_flight=in_flight, settings=overrides)
+    quiet_logs()
+    try:
+        figures = asyncio.run(run_round(options))
+    except (ImportError, FileNotFoundError) as missing:  # the test server or time-machine
+        typer.echo(f"{missing}: install the simulation's extras (pip install -e '.[simulate]')", err=True)
+        raise typer.Exit(1) from None
+    for line in figures.lines():
+        typer.echo(line)
+    for answer in figures.unexpected[:20]:
+        typer.echo(f"unexpected: {answer}", err=True)
+    raise typer.Exit(1 if figures.unexpected else 0)

@@ -1,0 +1,101 @@
+"""The round, week by week: the server's clock skips a week at a time (its timers fire on the
+way), and in each week everyone acts at once (asyncio.gather, no limit), in three turns so a
+seed gives the same round every time: assistants log the week's visits and hours; each
+municipality refers its granted cases in turn (its assistants' loads settled during the skip);
+then social workers take their cases' other steps.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import defaultdict
+from datetime import date, timedelta
+from pathlib import Path
+
+from domain.calendar import add_months, local_date, start_of_day
+from domain.quarters import Quarter
+from famassist.logs import configure_logging
+from famassist.simulation.assistants import AssistantCourse, join
+from famassist.simulation.cases import CaseCourse, refer_in_turn
+from famassist.simulation.environment import Stage, stage
+from famassist.simulation.figures import Figures, collect
+from famassist.simulation.people import People
+from famassist.simulation.reports import ReportCourse, start_reports
+from famassist.simulation.scenario import Options, build
+from persistence.db import make_engine, session_factory
+
+TAIL_WEEKS = 12  # after the last week: the last quarter's report is submitted, approved and paid
+
+
+async def _noon(st: Stage) -> None:
+    """Weeks start at noon in Riga, so a week's day never turns over while people act."""
+    now = await st.clock.catch_up()
+    noon = start_of_day(local_date(now)) + timedelta(hours=12)
+    await st.clock.skip(noon - now if noon > now else noon + timedelta(days=1) - now)
+
+
+def quiet_logs() -> None:
+    """For the command and the benchmark: the API logs every request, the SDK every refused reservation."""
+    configure_logging("console", "WARNING")
+    logging.getLogger("temporalio").setLevel(logging.ERROR)
+
+
+async def simulate(options: Options, workdir: Path | None = None) -> Figures:
+    """Run one round; the figures printed by ``famassist simulate``."""
+    scenario = build(options)
+    started = time.perf_counter()
+    async with stage(options.settings, workdir) as st:
+        people = People(st.http, st.settings, options.in_flight)
+        await _noon(st)
+        first = await st.clock.catch_up()
+        day0 = local_date(first)
+        end = add_months(day0, 12 * options.years)
+        await asyncio.gather(*(join(people, m, day0) for m in scenario.municipalities))
+        assistants = [AssistantCourse(plan) for plan in scenario.assistants]
+        await asyncio.gather(*(a.start(people, day0) for a in assistants))
+        cases = [CaseCourse(plan) for plan in scenario.cases]
+        reports: list[ReportCourse] = []
+        quarter = Quarter.of(day0)
+        codes = [m.code for m in scenario.municipalities]
+        week, now = 0, first
+        while week < options.weeks + TAIL_WEEKS:
+            today = local_date(now)
+            people.new_day()
+            if week < options.weeks:
+                await _week(people, st, cases, assistants, week, today)
+            while quarter.ends_on < today and quarter.ends_on <= end:
+                reports += [ReportCourse(report_id=r, municipality=r.rsplit("-", 1)[0], quarter=quarter,
+                                         plan=scenario.report_plan(r.rsplit("-", 1)[0], quarter.label),
+                                         started_week=week)
+                            for r in await start_reports(st.env, st.settings, quarter, codes)]
+                quarter = quarter.next()
+            await asyncio.gather(*(r.act(people, week, today) for r in reports if r.status != "paid"))
+            if week >= options.weeks and all(r.status == "paid" for r in reports):
+                break
+            now = await st.clock.skip(timedelta(days=7))
+            week += 1
+        last = await st.clock.catch_up()
+        with session_factory(make_engine(st.settings.database_url))() as session:
+            figures = collect(session, last)
+    figures.municipalities, figures.assistants = len(scenario.municipalities), len(assistants)
+    figures.refusals, figures.requests, figures.unexpected = people.refusals, people.answers, people.unexpected
+    figures.simulated_days = (local_date(last) - day0).days
+    figures.wall_seconds = time.perf_counter() - started
+    return figures
+
+
+async def _week(people: People, st: Stage, cases: list[CaseCourse], assistants: list[AssistantCourse],
+                week: int, today: date) -> None:
+    by_id = {a.plan.assistant_id: a for a in assistants}
+    for case in cases:
+        case.plan_visit(week, today, lambda c, day, hours: by_id[c.referred_to or ""].visits.append(
+            (c.case_id, c.plan.key, day, hours)))
+    await asyncio.gather(*(a.week(people, week, today) for a in assistants))
+    granted: dict[str, list[CaseCourse]] = defaultdict(list)
+    for case in cases:
+        if case.step == "granted":
+            granted[case.plan.municipality].append(case)
+    await asyncio.gather(*(refer_in_turn(people, waiting, week, today) for waiting in granted.values()))
+    await asyncio.gather(*(c.week(people, st.settings, week, today) for c in cases))
