@@ -11,8 +11,10 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 from urllib.parse import unquote
 
+import anyio
 import structlog
 from fastapi import FastAPI, Request, Response
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
@@ -33,7 +35,7 @@ from api.routes import (
     reports,
     timesheets,
 )
-from api.write_busy import write_busy
+from api.write_busy import pool_busy, write_busy
 from famassist.logs import configure_logging
 from famassist.settings import Settings, get_settings
 from persistence.db import make_engine, session_factory
@@ -48,7 +50,11 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = make_engine(settings.database_url)
+        # Every database call runs in one of api_threads worker threads, each holding at most one
+        # connection: the pool has one for each, plus a margin (README, How it is built).
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.api_threads
+        engine = make_engine(settings.database_url, pool_size=settings.pool_size(),
+                             max_overflow=settings.db_max_overflow, pool_timeout=settings.db_pool_timeout_seconds)
         app.state.settings = settings
         app.state.sessions = session_factory(engine)
         app.state.temporal = temporal or await Client.connect(
@@ -74,6 +80,7 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
     )
     install_error_handlers(app)
     app.add_exception_handler(WriteBusy, write_busy)  # a lock not had in time: 503, Retry-After
+    app.add_exception_handler(PoolTimeout, pool_busy)  # no free connection in time: 503, Retry-After
     app.add_middleware(IdempotencyMiddleware)  # inside the body limit: a huge body is refused before it is hashed
     app.add_middleware(BodyLimit, max_body_bytes=settings.max_body_bytes)  # 413 before any parsing
     modules = (health, cases, case_steps, reminders, municipalities, assistants, assistant_steps, timesheets,

@@ -30,13 +30,27 @@ async def live_state(temporal: Client, case_id: str) -> CaseState | None:
 def client_of(session: Session, principal: Principal, case_id: str) -> ClientPublic | None:
     if not may_see_personal_data(principal):
         return None
-    client = session.get(CaseClient, case_id)
-    return ClientPublic.model_validate(client, from_attributes=True) if client else None
+    return client_public(principal, session.get(CaseClient, case_id))
 
 
-def case_public(session: Session, principal: Principal, row: CaseRecord, live: CaseState | None) -> CasePublic:
-    session.refresh(row)
+def case_public(session: Session, principal: Principal, case_id: str, live: CaseState | None) -> CasePublic:
+    """The case as it is now in the database (read afresh: a step has just projected into it) and ``live``.
+
+    Run it with ``api.db_calls.in_thread``, after the Temporal call that gave ``live``.
+    """
+    row = session.get(CaseRecord, case_id)
+    assert row is not None, "a case row is never removed"
+    return public_of(principal, row, client_of(session, principal, case_id), live)
+
+
+def public_of(principal: Principal, row: CaseRecord, client: ClientPublic | None,
+              live: CaseState | None) -> CasePublic:
     if live is not None and principal.role is Role.MINISTRY:
         live = state_for_ministry(live)
-    return CasePublic(case=CaseRecordPublic.model_validate(row), client=client_of(session, principal, row.case_id),
-                      live=live)
+    return CasePublic(case=CaseRecordPublic.model_validate(row), client=client, live=live)
+
+
+def client_public(principal: Principal, client: CaseClient | None) -> ClientPublic | None:
+    if client is None or not may_see_personal_data(principal):
+        return None
+    return ClientPublic.model_validate(client, from_attributes=True)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Protocol
 
 from domain.calendar import add_months, days, local_date, start_of_day
 from domain.case_model import CaseStatus, ServicePeriod
-from domain.case_state import CaseState, Reminder, ReminderKind
+from domain.case_state import CaseState, CaseTimings, Reminder, ReminderKind
 from domain.roles import Role
 
 
@@ -26,6 +27,37 @@ def _new(state: CaseState, kind: ReminderKind, role: Role, raise_at: datetime, d
 def decision_deadline(state: CaseState) -> datetime:
     """§5.3: the decision is due a settable number of days after the application."""
     return start_of_day(state.applied_on + days(state.timings.decision_due_days))
+
+
+class Registration(Protocol):
+    """What a case is registered with (the workflow's input has it)."""
+
+    @property
+    def case_id(self) -> str: ...
+    @property
+    def municipality(self) -> str: ...
+    @property
+    def case_manager_id(self) -> str: ...
+    @property
+    def applied_on(self) -> date: ...
+    @property
+    def control_group(self) -> bool: ...
+    @property
+    def timings(self) -> CaseTimings: ...
+
+
+def registered(registration: Registration) -> CaseState:
+    """§5.1, §5.3: a case just registered: its decision timers set, its registration the first change (seq 1).
+
+    The case workflow begins from it, and ``POST /cases`` answers with it: the same state,
+    without asking the workflow.
+    """
+    state = CaseState(case_id=registration.case_id, municipality=registration.municipality,
+                      case_manager_id=registration.case_manager_id, applied_on=registration.applied_on,
+                      control_group=registration.control_group, timings=registration.timings)
+    schedule_decision(state)
+    state.seq = 1
+    return state
 
 
 def schedule_decision(state: CaseState) -> None:

@@ -13,6 +13,9 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# Connections beyond one per API thread: the health check's own threads and the closing of sessions.
+DB_POOL_MARGIN = 5
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="FAMASSIST_", extra="ignore")
@@ -30,6 +33,12 @@ class Settings(BaseSettings):
     log_format: str = Field(default="console", pattern="^(console|json)$")
     log_level: str = "INFO"
     max_body_bytes: int = Field(default=1_048_576, ge=1)  # a larger request body: 413 before parsing
+
+    # --- many users at once: the API's threads and database connections (README, How it is built)
+    api_threads: int = Field(default=40, ge=1)  # worker threads of an API process: every database call runs in one
+    db_pool_size: int | None = Field(default=None, ge=1)  # connections kept; unset: api_threads + DB_POOL_MARGIN
+    db_max_overflow: int = Field(default=10, ge=0)  # more connections opened for a burst, closed after it
+    db_pool_timeout_seconds: float = Field(default=30.0, gt=0)  # then 503 with Retry-After (never 500)
 
     # --- retrying safely (Idempotency-Key) ----------------------------------
     idempotency_window_hours: int = Field(default=24, ge=1, le=24 * 365)  # a key answers alike this long
@@ -90,6 +99,10 @@ class Settings(BaseSettings):
 
     # --- the study (DOMAIN.md §7) -------------------------------------------
     research_assessment_months: int = 6  # RES-2
+
+    def pool_size(self) -> int:
+        """The connections an API process keeps: one for each of its threads, plus the margin."""
+        return self.db_pool_size or self.api_threads + DB_POOL_MARGIN
 
     def signing_key(self) -> str | None:
         """The development signing key, from the setting or the key file."""

@@ -15,8 +15,14 @@ WRITE = "famassist_write"  # execution option: this transaction writes (persiste
 LOCK_WAIT_SECONDS = 30  # a writer waits this long for the write lock, then gives up (503, never 500)
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, pool_size: int | None = None, max_overflow: int | None = None,
+                pool_timeout: float = 30.0) -> Engine:
     """An engine; SQLite gets WAL, a busy timeout and foreign keys.
+
+    The pool keeps ``pool_size`` connections, opens up to ``max_overflow`` more for a burst, and
+    a checkout waits at most ``pool_timeout`` seconds for one (then ``sqlalchemy.exc.TimeoutError``:
+    the API answers 503). The API sizes it to its threads (famassist/settings.py ``pool_size``);
+    unsized, SQLite keeps 5 (+ 10) and PostgreSQL 10 (+ 20).
 
     A transaction begun with the ``WRITE`` execution option takes the write lock at once: on
     SQLite ``BEGIN IMMEDIATE`` (``SELECT … FOR UPDATE`` is a no-op there); on PostgreSQL the
@@ -25,9 +31,15 @@ def make_engine(url: str) -> Engine:
 
     Statement parameters are never put into error messages: they may be personal (CASE-6).
     """
-    if url.startswith("sqlite"):
+    sqlite = url.startswith("sqlite")
+    pool: dict[str, Any] = {"pool_size": (5 if sqlite else 10) if pool_size is None else pool_size,
+                            "max_overflow": (10 if sqlite else 20) if max_overflow is None else max_overflow,
+                            "pool_timeout": pool_timeout}
+    if sqlite:
+        if ":memory:" in url or url.rstrip("/") == "sqlite:":
+            pool = {}  # one in-memory database per connection: SQLAlchemy's own pool for it, unsized
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": LOCK_WAIT_SECONDS},
-                               hide_parameters=True)
+                               hide_parameters=True, **pool)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -46,7 +58,7 @@ def make_engine(url: str) -> Engine:
                 connection.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, hide_parameters=True)
+    engine = create_engine(url, pool_pre_ping=True, hide_parameters=True, **pool)
 
     @event.listens_for(engine, "begin")
     def _postgres_lock_wait(connection: Connection) -> None:

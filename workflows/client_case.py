@@ -89,10 +89,7 @@ class ClientCaseWorkflow(EntityWorkflow):
     @workflow.init
     def __init__(self, input: CaseInput) -> None:
         self._input = input
-        self._state = input.state or CaseState(
-            case_id=input.case_id, municipality=input.municipality, case_manager_id=input.case_manager_id,
-            applied_on=input.applied_on, control_group=input.control_group, timings=input.timings,
-        )
+        self._state = input.state or timers.registered(input)  # POST /cases answers with the same state
         self._init_turns(ready=input.state is not None)  # handlers wait for the first change to be recorded
 
     @workflow.run
@@ -100,8 +97,6 @@ class ClientCaseWorkflow(EntityWorkflow):
         state = self._state
         if input.state is None:
             async with self._lock:
-                timers.schedule_decision(state)
-                state.seq += 1
                 details = {"applied_on": state.applied_on.isoformat(), "control_group": state.control_group}
                 await self._record(CaseChange(seq=state.seq, action="registered", actor=input.registered_by,
                                               at=workflow.now(), details=details))

@@ -12,7 +12,8 @@ from fastapi import APIRouter, status
 from sqlmodel import Session
 
 from api.auth import Principal, PrincipalDep, require_own_municipality
-from api.deps import ReadableAssistant, SessionDep, TemporalDep
+from api.db_calls import in_thread
+from api.deps import ReadableAssistant, SessionsDep, TemporalDep
 from api.idempotency import RequestKeyDep
 from api.pilot_schemas import AssistantPublic
 from api.routes.assistants import assistant_public
@@ -53,14 +54,13 @@ def _add_step(path: str, update: Any, command: type[Command], doc: str, exclude:
     Body = body_model(command, exclude)
 
     async def step(body: Body, row: ReadableAssistant, principal: PrincipalDep,  # type: ignore[valid-type]
-                   session: SessionDep, temporal: TemporalDep, request_key: RequestKeyDep) -> AssistantPublic:
+                   sessions: SessionsDep, temporal: TemporalDep, request_key: RequestKeyDep) -> AssistantPublic:
         _may_act(principal, row)
-        extra = preconditions(session, row) if "preconditions" in exclude else {}
+        extra = await in_thread(sessions, preconditions, row) if "preconditions" in exclude else {}
         message = command(actor=principal.actor, **body.model_dump(), **extra)  # type: ignore[attr-defined]
-        session.rollback()  # hold no database connection while the workflow works
         live = await run_update(temporal.get_workflow_handle(assistant_workflow_id(row.assistant_id)), update,
-                                message, request_key)
-        return assistant_public(session, principal, row, live)
+                                message, request_key)  # no database connection held meanwhile
+        return await in_thread(sessions, assistant_public, principal, row.assistant_id, live)
 
     step.__doc__ = doc
     step.__annotations__["body"] = Body  # a class made here, not a name FastAPI can look up

@@ -6,7 +6,6 @@ import contextlib
 from datetime import UTC, datetime
 from typing import Annotated
 
-import anyio
 import structlog
 from fastapi import APIRouter, Query, status
 from sqlalchemy.exc import IntegrityError
@@ -17,7 +16,8 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.auth import Principal, PrincipalDep, require_roles, scoped_assistants
-from api.deps import ReadableAssistant, SessionDep, SettingsDep, TemporalDep
+from api.db_calls import in_thread
+from api.deps import ReadableAssistant, SessionDep, SessionsDep, SettingsDep, TemporalDep
 from api.idempotency import RequestKeyDep
 from api.pilot_schemas import AssistantPublic, AssistantRecordPublic, Nomination, Warning
 from domain.calendar import local_date
@@ -57,9 +57,11 @@ async def live_pilot(temporal: Client, assistant_id: str) -> AssistantState | No
         return None
 
 
-def assistant_public(session: Session, principal: Principal, row: AssistantRecord, live: AssistantState | None,
+def assistant_public(session: Session, principal: Principal, assistant_id: str, live: AssistantState | None,
                      warnings: list[Warning] | None = None) -> AssistantPublic:
-    session.refresh(row)
+    """The assistant as they are now (read afresh: a step has just projected) and ``live``; run it in a thread."""
+    row = session.get(AssistantRecord, assistant_id)
+    assert row is not None, "an assistant row is never removed"
     person = session.get(AssistantPerson, row.assistant_id)
     sees_name = principal.role is not Role.MINISTRY
     sees_clients = principal.role is not Role.TRAINING_PROVIDER  # §1: it sees no client cases
@@ -122,18 +124,17 @@ def mun3_warnings(session: Session, settings: Settings, municipality: Municipali
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, dependencies=[require_roles(Role.SERVICE_HEAD)])
-async def nominate(body: Nomination, principal: PrincipalDep, session: SessionDep, temporal: TemporalDep,
+async def nominate(body: Nomination, principal: PrincipalDep, sessions: SessionsDep, temporal: TemporalDep,
                    settings: SettingsDep, request_key: RequestKeyDep) -> AssistantPublic:
     """Nominate a candidate (000 §2.2, PH-1) and start their pilot workflow."""
     check_education(body.education_level)
     if not (body.cv_received and body.motivation_letter_received):
         raise RuleViolation("PH-1", "a nomination comes with the CV and the motivation letter (000 §2.2)")
-    municipality = session.get(Municipality, principal.municipality)
+    municipality = await in_thread(sessions, Session.get, Municipality, principal.municipality)
     if municipality is None:
         raise RuleViolation("MUN-1", "the municipality is not recorded for the pilot; the ministry records it")
     digest = request_key.digest if request_key else None
-    row = await anyio.to_thread.run_sync(_write_nomination, session, body, municipality.code, digest)
-    session.rollback()  # hold no database connection while Temporal works
+    row = await in_thread(sessions, _write_nomination, body, municipality.code, digest)  # no connection kept
     ours = digest is not None and row.request_key == digest  # written by this request (now, or before a retry)
     if row.municipality != municipality.code or (not ours and await _pilot_started(temporal, row)):
         raise RuleViolation("PILOT-STATE", "this assistant has been nominated already")
@@ -148,8 +149,14 @@ async def nominate(body: Nomination, principal: PrincipalDep, session: SessionDe
             id=assistant_workflow_id(body.assistant_id), task_queue=settings.task_queue,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING)
+    live = await live_pilot(temporal, body.assistant_id)
+    return await in_thread(sessions, _nominated, settings, principal, municipality, body.assistant_id, live)
+
+
+def _nominated(session: Session, settings: Settings, principal: Principal, municipality: Municipality,
+               assistant_id: str, live: AssistantState | None) -> AssistantPublic:
     warnings = mun3_warnings(session, settings, municipality)
-    return assistant_public(session, principal, row, await live_pilot(temporal, body.assistant_id), warnings)
+    return assistant_public(session, principal, assistant_id, live, warnings)
 
 
 @router.get("")
@@ -171,7 +178,8 @@ def list_assistants(
 
 
 @router.get("/{assistant_id}")
-async def read_assistant(row: ReadableAssistant, principal: PrincipalDep, session: SessionDep,
+async def read_assistant(row: ReadableAssistant, principal: PrincipalDep, sessions: SessionsDep,
                          temporal: TemporalDep) -> AssistantPublic:
     """Phase, FTE, load (weights used / capacity), clients, and the workflow's live state."""
-    return assistant_public(session, principal, row, await live_pilot(temporal, row.assistant_id))
+    live = await live_pilot(temporal, row.assistant_id)
+    return await in_thread(sessions, assistant_public, principal, row.assistant_id, live)

@@ -17,7 +17,8 @@ from sqlmodel import Session
 
 from api.auth import PrincipalDep
 from api.case_views import case_public
-from api.deps import SessionDep, TemporalDep, WritableCase
+from api.db_calls import in_thread
+from api.deps import SessionsDep, TemporalDep, WritableCase
 from api.idempotency import RequestKeyDep
 from api.schemas import CasePublic
 from api.steps import body_model, run_update, summary_of
@@ -78,21 +79,26 @@ def _not_before_logged_hours(session: Session, row: CaseRecord, field: str, day:
                           referred_on=windows[-1].from_date if windows else None)
 
 
+def _checks(session: Session, row: CaseRecord, command: type[commands.Command], fields: dict[str, Any]) -> None:
+    """The checks a step needs from the database, before its Update."""
+    if command is commands.Refer:
+        _assistant_of_the_municipality(session, row, fields["assistant_id"])
+    if command in ENDS_WINDOW:
+        _not_before_logged_hours(session, row, ENDS_WINDOW[command], fields[ENDS_WINDOW[command]])
+
+
 def _add_step(path: str, update: Update, command: type[commands.Command], doc: str) -> None:
     Body = body_model(command)
 
     async def step(body: Body, row: WritableCase, principal: PrincipalDep,  # type: ignore[valid-type]
-                   session: SessionDep, temporal: TemporalDep, request_key: RequestKeyDep) -> CasePublic:
+                   sessions: SessionsDep, temporal: TemporalDep, request_key: RequestKeyDep) -> CasePublic:
         fields = body.model_dump()  # type: ignore[attr-defined]
-        if command is commands.Refer:
-            _assistant_of_the_municipality(session, row, fields["assistant_id"])
-        if command in ENDS_WINDOW:
-            _not_before_logged_hours(session, row, ENDS_WINDOW[command], fields[ENDS_WINDOW[command]])
+        if command is commands.Refer or command in ENDS_WINDOW:
+            await in_thread(sessions, _checks, row, command, fields)
         message = command(actor=principal.actor, **fields)
-        session.rollback()  # hold no database connection while the workflow works
         handle = temporal.get_workflow_handle(case_workflow_id(row.case_id))
-        live = await run_update(handle, update, message, request_key)
-        return case_public(session, principal, row, live)
+        live = await run_update(handle, update, message, request_key)  # no database connection held meanwhile
+        return await in_thread(sessions, case_public, principal, row.case_id, live)
 
     step.__doc__ = doc
     step.__annotations__["body"] = Body  # a class made here, not a name FastAPI can look up

@@ -6,13 +6,12 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated
 
-import anyio
 import structlog
 from fastapi import APIRouter, HTTPException, Query, status
 from fastapi.exceptions import RequestValidationError
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
-from api.auth import PrincipalDep, require_roles, scoped_cases
+from api.auth import Principal, PrincipalDep, require_roles, scoped_cases
 from api.case_opening import (
     case_input_of,
     case_timings,
@@ -21,12 +20,15 @@ from api.case_opening import (
     start_case_workflow,
     write_application,
 )
-from api.case_views import case_public, live_state
-from api.deps import ReadableCase, SessionDep, SettingsDep, TemporalDep
+from api.case_views import case_public, client_public, live_state, public_of
+from api.db_calls import in_thread
+from api.deps import ReadableCase, SessionDep, SessionsDep, SettingsDep, TemporalDep
 from api.idempotency import RequestKeyDep
 from api.redaction import event_for_ministry
 from api.schemas import CaseCreate, CaseEventPublic, CaseFile, CasePublic, CaseRecordPublic, ReminderPublic
 from domain.calendar import local_date
+from domain.case_state import CaseState
+from domain.case_timers import registered
 from domain.roles import Role
 from persistence.models import CaseClient, CaseEvent, CaseRecord, ReminderRecord
 
@@ -37,7 +39,7 @@ Managers = require_roles(Role.SOCIAL_WORKER, Role.SERVICE_HEAD)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, dependencies=[Managers])
-async def open_case(body: CaseCreate, principal: PrincipalDep, session: SessionDep, temporal: TemporalDep,
+async def open_case(body: CaseCreate, principal: PrincipalDep, sessions: SessionsDep, temporal: TemporalDep,
                     settings: SettingsDep, request_key: RequestKeyDep) -> CasePublic:
     """Register a client's application (§5.1) and start the case's workflow.
 
@@ -56,17 +58,20 @@ async def open_case(body: CaseCreate, principal: PrincipalDep, session: SessionD
                      case_manager_id=body.case_manager_id or principal.user_id, applied_on=applied_on,
                      control_group=body.control_group, registered_by=principal.user_id,
                      registered_by_role=principal.role.value, created_at=now, updated_at=now)
-    kept = await anyio.to_thread.run_sync(write_application, session, row, client)
+    kept = await in_thread(sessions, write_application, row, client)
     if not kept.written_now and not same_application(kept, client, applied_on=body.applied_on,
                                                      case_manager_id=body.case_manager_id,
                                                      control_group=body.control_group):
         raise RequestValidationError([{"loc": ("header", "Idempotency-Key"), "type": "value_error",
                                        "msg": "this key opened another application; use a new key for a new one"}])
-    session.rollback()  # hold no database connection while Temporal works
-    await start_case_workflow(temporal, kept.row, case_input_of(kept.row, case_timings(settings)), settings.task_queue)
-    await anyio.to_thread.run_sync(mark_started, session, case_id)
+    case_input = case_input_of(kept.row, case_timings(settings))
+    await start_case_workflow(temporal, kept.row, case_input, settings.task_queue)  # no connection held
+    await in_thread(sessions, mark_started, case_id)
     log.info("case opened", case_id=case_id, municipality=principal.municipality)
-    return case_public(session, principal, kept.row, await live_state(temporal, case_id))
+    if kept.written_now:  # the answer is what was just written, and the state the workflow begins from
+        return public_of(principal, kept.row, client_public(principal, kept.client), registered(case_input))
+    # a retry of an opening written before: the case may have moved on since; read it as it is
+    return await in_thread(sessions, case_public, principal, case_id, await live_state(temporal, case_id))
 
 
 @router.get("")
@@ -94,10 +99,11 @@ def list_cases(
 
 
 @router.get("/{case_id}")
-async def read_case(row: ReadableCase, principal: PrincipalDep, session: SessionDep,
+async def read_case(row: ReadableCase, principal: PrincipalDep, sessions: SessionsDep,
                     temporal: TemporalDep) -> CasePublic:
     """The case's projection plus its workflow's live state (the ministry sees no personal data)."""
-    return case_public(session, principal, row, await live_state(temporal, row.case_id))
+    live = await live_state(temporal, row.case_id)
+    return await in_thread(sessions, case_public, principal, row.case_id, live)
 
 
 @router.get("/{case_id}/events")
@@ -109,13 +115,18 @@ def case_events(row: ReadableCase, principal: PrincipalDep, session: SessionDep)
 
 
 @router.get("/{case_id}/file", dependencies=[Managers])
-async def case_file(row: ReadableCase, principal: PrincipalDep, session: SessionDep,
+async def case_file(row: ReadableCase, principal: PrincipalDep, sessions: SessionsDep,
                     temporal: TemporalDep) -> CaseFile:
     """CASE-5: the whole file of one case as one document, for the client's right to see it."""
-    public = case_public(session, principal, row, await live_state(temporal, row.case_id))
+    live = await live_state(temporal, row.case_id)
+    return await in_thread(sessions, _case_file, principal, row.case_id, live)
+
+
+def _case_file(session: Session, principal: Principal, case_id: str, live: CaseState | None) -> CaseFile:
+    public = case_public(session, principal, case_id, live)
     assert public.client is not None
-    events = session.exec(select(CaseEvent).where(CaseEvent.case_id == row.case_id).order_by(col(CaseEvent.seq)))
-    reminders = session.exec(select(ReminderRecord).where(ReminderRecord.case_id == row.case_id)
+    events = session.exec(select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(col(CaseEvent.seq)))
+    reminders = session.exec(select(ReminderRecord).where(ReminderRecord.case_id == case_id)
                              .order_by(col(ReminderRecord.raised_at)))
     return CaseFile(case=public.case, client=public.client, live=public.live,
                     events=[CaseEventPublic.model_validate(e) for e in events],

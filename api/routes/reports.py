@@ -8,14 +8,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, status
 from fastapi.responses import Response
 from pydantic import BaseModel
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 from temporalio.client import Client
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
 from api.auth import Principal, PrincipalDep, require_own_municipality, require_roles
-from api.deps import SessionDep, SettingsDep, TemporalDep
+from api.db_calls import in_thread
+from api.deps import SessionDep, SessionsDep, SettingsDep, TemporalDep
 from api.idempotency import RequestKeyDep
 from api.report_documents import report_csv, report_pdf
 from api.steps import body_model, run_update, summary_of
@@ -71,10 +72,14 @@ def _public(row: QuarterlyReport) -> dict[str, Any]:
     return data
 
 
-def visible_report(session: SessionDep, principal: PrincipalDep,
+def visible_report(sessions: SessionsDep, principal: PrincipalDep,
                    report_id: Annotated[str, Path(max_length=40)]) -> QuarterlyReport:
-    """The ministry sees every report; a municipality's staff their own; nobody else any (404)."""
-    row = session.get(QuarterlyReport, report_id)
+    """The ministry sees every report; a municipality's staff their own; nobody else any (404).
+
+    A sync dependency: read in a worker thread on a session of its own, returned detached (api/deps.py).
+    """
+    with sessions() as session:
+        row = session.get(QuarterlyReport, report_id)
     allowed = row is not None and (principal.role is Role.MINISTRY or (
         principal.role in CASE_MANAGERS and row.municipality == principal.municipality))
     if row is None or not allowed:
@@ -213,18 +218,23 @@ def _may_act(principal: Principal, row: QuarterlyReport) -> None:
         require_own_municipality(principal, row.municipality)
 
 
+def _report_detail(session: Session, principal: Principal, report_id: str, live: ReportState | None) -> ReportDetail:
+    """The report as it is now (read afresh: the step has just projected into it) and ``live``."""
+    row = session.get(QuarterlyReport, report_id)
+    assert row is not None, "a report row is never removed"
+    return ReportDetail(**_public(row), snapshot=snapshot_for(principal, row.snapshot), live=live)
+
+
 def _add_step(path: str, update: Any, command: type[Command], doc: str) -> None:
     Body = body_model(command)
 
     async def step(body: Body, row: VisibleReport, principal: PrincipalDep,  # type: ignore[valid-type]
-                   session: SessionDep, temporal: TemporalDep, request_key: RequestKeyDep) -> ReportDetail:
+                   sessions: SessionsDep, temporal: TemporalDep, request_key: RequestKeyDep) -> ReportDetail:
         _may_act(principal, row)
         message = command(actor=principal.actor, **body.model_dump())  # type: ignore[attr-defined]
-        session.rollback()  # hold no database connection while the workflow works
         handle = temporal.get_workflow_handle(report_workflow_id(row.report_id))
-        live = await run_update(handle, update, message, request_key)
-        session.refresh(row)
-        return ReportDetail(**_public(row), snapshot=snapshot_for(principal, row.snapshot), live=live)
+        live = await run_update(handle, update, message, request_key)  # no database connection held meanwhile
+        return await in_thread(sessions, _report_detail, principal, row.report_id, live)
 
     step.__doc__ = doc
     step.__annotations__["body"] = Body
