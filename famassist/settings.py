@@ -10,7 +10,7 @@ from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Connections beyond one per API thread: the health check's own threads and the closing of sessions.
@@ -50,6 +50,15 @@ class Settings(BaseSettings):
     restart_max_delay_seconds: float = Field(default=30.0, gt=0)  # … doubling up to this
     restart_reset_after_seconds: float = Field(default=60.0, gt=0)  # up this long: the next delay is the first again
     worker_shutdown_seconds: float = Field(default=30.0, ge=0)  # SIGTERM: running activities get this long
+
+    # --- the worker, sized for a national roll-out (15,000 active cases) ------
+    worker_max_cached_workflows: int = Field(default=20_000, ge=0)  # running workflows kept in memory (SDK: 1,000)
+    worker_max_concurrent_workflow_tasks: int = Field(default=100, ge=1)
+    worker_max_concurrent_activities: int = Field(default=100, ge=1)  # the task queue's: reservations (CAP-6)
+    worker_max_concurrent_record_activities: int = Field(default=16, ge=1)  # the records queue's: database writes
+    worker_activity_threads: int = Field(default=16, ge=1)  # the records queue's threads: ≥ its activities
+    worker_db_pool_size: int = Field(default=16, ge=1)  # the worker's database connections …
+    worker_db_max_overflow: int = Field(default=8, ge=0)  # … and this many more at a peak: ≥ the threads together
 
     # --- tokens -------------------------------------------------------------
     # The development signing key (HS256). Unset in production, where tokens
@@ -103,6 +112,15 @@ class Settings(BaseSettings):
     def pool_size(self) -> int:
         """The connections an API process keeps: one for each of its threads, plus the margin."""
         return self.db_pool_size or self.api_threads + DB_POOL_MARGIN
+
+    @model_validator(mode="after")
+    def _worker_threads_suffice(self) -> Settings:
+        """A database write waits for neither a thread nor a connection while it holds a slot."""
+        if self.worker_activity_threads < self.worker_max_concurrent_record_activities:
+            raise ValueError("worker_activity_threads must be at least worker_max_concurrent_record_activities")
+        if self.worker_db_pool_size + self.worker_db_max_overflow < self.worker_activity_threads:
+            raise ValueError("worker_db_pool_size + worker_db_max_overflow must be at least worker_activity_threads")
+        return self
 
     def signing_key(self) -> str | None:
         """The development signing key, from the setting or the key file."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 from pydantic import BaseModel
@@ -18,12 +18,9 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
-from workflows.entity import EntityWorkflow, trial
-
 with workflow.unsafe.imports_passed_through():
     from domain import pilot_rules as rules
     from domain.calendar import local_date
-    from domain.pilot import EducationLevel, PilotTimings
     from domain.pilot_commands import (
         AmendFte,
         ClientChanged,
@@ -35,8 +32,10 @@ with workflow.unsafe.imports_passed_through():
         Withdraw,
     )
     from domain.pilot_state import AssistantState, PilotChange
-    from domain.roles import Actor
     from workflows.assistant_projection import FlagReassignment, RecordAssistantChange, assistant_projection_of
+    from workflows.entity import EntityWorkflow, records_task_queue, trial
+    from workflows.messages import PilotInput as PilotInput
+    from workflows.messages import assistant_workflow_id as assistant_workflow_id
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -45,22 +44,6 @@ M = TypeVar("M", bound=BaseModel)
 # handler runs the rule again in its turn (``_step``), so an old history's accepted reservation could
 # now be refused on replay: the handler's path is patched (the validator, never replayed, is not).
 CAP3_ON_THE_DAY = "cap3-on-the-referral-day"
-
-
-def assistant_workflow_id(assistant_id: str) -> str:
-    return f"assistant-{assistant_id}"
-
-
-class PilotInput(BaseModel):
-    """Identifiers and non-identifying facts only; ``state`` on continue-as-new."""
-
-    assistant_id: str
-    municipality: str
-    education_level: EducationLevel
-    nominated_on: date
-    nominated_by: Actor
-    timings: PilotTimings = PilotTimings()
-    state: AssistantState | None = None
 
 
 @workflow.defn(name="AssistantPilot")
@@ -107,6 +90,7 @@ class AssistantPilotWorkflow(EntityWorkflow):
                                   projection=assistant_projection_of(state, local_date(workflow.now()))),
             start_to_close_timeout=timedelta(seconds=30),
             retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=30)),
+            task_queue=records_task_queue(),
         )
         for case_id in change.flag_cases:
             await self._flag_case(case_id, change.flag_rule or "PH-6")

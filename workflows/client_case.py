@@ -14,12 +14,9 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import TypeVar
 
-from pydantic import BaseModel
 from temporalio import workflow
-from temporalio.common import RetryPolicy, SearchAttributeKey
+from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
-
-from workflows.entity import EntityWorkflow, trial
 
 with workflow.unsafe.imports_passed_through():
     from domain import case_rules as rules
@@ -38,16 +35,17 @@ with workflow.unsafe.imports_passed_through():
         ReportSignificantChange,
         StartService,
     )
-    from domain.case_state import CaseChange, CaseState, CaseTimings
+    from domain.case_state import CaseChange, CaseState
     from domain.pilot_commands import ClientChanged, ReleasePlace, ReservePlace
-    from domain.roles import Actor
-    from workflows.assistant_pilot import assistant_workflow_id
     from workflows.assistant_projection import FlagReassignment
     from workflows.case_projection import RecordCaseChange, ReservePlaceRequest, projection_of
-
-CASE_STATUS = SearchAttributeKey.for_keyword("FamassistCaseStatus")
-MUNICIPALITY = SearchAttributeKey.for_keyword("FamassistMunicipality")
-ASSISTANT = SearchAttributeKey.for_keyword("FamassistAssistantId")
+    from workflows.entity import NO_WAITING_NO_NOOP, EntityWorkflow, records_task_queue, trial
+    from workflows.messages import ASSISTANT as ASSISTANT
+    from workflows.messages import CASE_STATUS as CASE_STATUS
+    from workflows.messages import MUNICIPALITY as MUNICIPALITY
+    from workflows.messages import CaseInput as CaseInput
+    from workflows.messages import assistant_workflow_id
+    from workflows.messages import case_workflow_id as case_workflow_id
 
 C = TypeVar("C", bound=Command)
 
@@ -64,24 +62,9 @@ WITHDRAWAL_ENDS_WINDOW = "ph6-withdrawal-ends-window"
 # each handler runs the rule again in its turn (``_trial`` then the step), so an old history in which a
 # backdated step was accepted would now be refused on replay and miss its recorded activity.
 NO_BACKDATING = "hrs3-no-backdating-past-work"
-
-
-def case_workflow_id(case_id: str) -> str:
-    return f"case-{case_id}"
-
-
-class CaseInput(BaseModel):
-    """Identifiers and non-identifying facts only (CASE-6); ``state`` on continue-as-new."""
-
-    case_id: str
-    municipality: str
-    case_manager_id: str
-    applied_on: date
-    registered_by: Actor
-    control_group: bool = False
-    timings: CaseTimings = CaseTimings()
-    use_search_attributes: bool = True
-    state: CaseState | None = None
+# With NO_WAITING_NO_NOOP (workflows/entity.py): search attributes are upserted only when one of them
+# changes (a visit leaves the status as it was), and a significant change that leaves the client's load
+# as it was is not sent to the pilot, which would record a change that changes nothing.
 
 
 @workflow.defn(name="ClientCase")
@@ -128,13 +111,24 @@ class ClientCaseWorkflow(EntityWorkflow):
                              projection=projection_of(state)),
             start_to_close_timeout=timedelta(seconds=30),
             retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=30)),
+            task_queue=records_task_queue(),
         )
         if self._input.use_search_attributes:
-            workflow.upsert_search_attributes([
-                CASE_STATUS.value_set(state.status.value),
-                MUNICIPALITY.value_set(state.municipality),
-                *([ASSISTANT.value_set(state.assistant_id)] if state.assistant_id else []),
-            ])
+            self._upsert_search_attributes()
+
+    def _upsert_search_attributes(self) -> None:
+        state = self._state
+        updates = [
+            CASE_STATUS.value_set(state.status.value),
+            MUNICIPALITY.value_set(state.municipality),
+            *([ASSISTANT.value_set(state.assistant_id)] if state.assistant_id else []),
+        ]
+        if workflow.patched(NO_WAITING_NO_NOOP):
+            current = workflow.info().typed_search_attributes  # as started, and as upserted since
+            updates = [update for update in updates if current.get(update.key) != update.value]
+            if not updates:
+                return
+        workflow.upsert_search_attributes(updates)
 
     def _trial(self, apply: Callable[[CaseState, C, datetime], CaseChange | None], command: C) -> None:
         trial(lambda: apply(self._state.model_copy(deep=True), command, workflow.now()))
@@ -234,8 +228,14 @@ class ClientCaseWorkflow(EntityWorkflow):
 
     @workflow.update
     async def report_significant_change(self, command: ReportSignificantChange) -> CaseState:
-        state = await self._step(rules.report_significant_change, command)
-        if state.assistant_id and command.child_safety_risk and workflow.patched(CAP6_RESERVE):
+        async with self._turn():  # as _step, knowing the client's load before the change
+            self._trial(rules.report_significant_change, command)
+            before = rules.client_load(self._state) if self._state.assessment else None
+            await self._record(rules.report_significant_change(self._state, command, workflow.now()))
+            self._changed = True
+            state = self._state
+        if state.assistant_id and command.child_safety_risk and workflow.patched(CAP6_RESERVE) \
+                and not (before == rules.client_load(state) and workflow.patched(NO_WAITING_NO_NOOP)):
             # CASE-2 with CAP-3: the assistant's workflow knows its phase and flags back.
             pilot = workflow.get_external_workflow_handle(assistant_workflow_id(state.assistant_id))
             try:

@@ -1,4 +1,7 @@
-"""What the long-lived entity workflows share: one change at a time, timers, refusals."""
+"""What the long-lived entity workflows share: one change at a time, timers, refusals.
+
+Imported passed through the sandbox (no module state; workflow calls go to the running workflow).
+"""
 
 from __future__ import annotations
 
@@ -12,6 +15,19 @@ from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from domain.errors import RuleViolation
+    from workflows.messages import records_queue
+
+# Many users at once: the activities that only write the database run on their own task queue
+# (worker.py), so a reservation waiting on a pilot's Update never holds the slot the pilot's record
+# needs; and a case writes no search attribute or change that changes nothing (client_case.py). One
+# patch for all of them: each patch id costs every run a marker and a TemporalChangeVersion upsert.
+# It is first met at a run's first recorded change, so a run recorded before keeps its old paths.
+NO_WAITING_NO_NOOP = "records-queue-no-noop-writes"
+
+
+def records_task_queue() -> str | None:
+    """The task queue of a record activity: the records queue, or (an older history) the workflow's."""
+    return records_queue(workflow.info().task_queue) if workflow.patched(NO_WAITING_NO_NOOP) else None
 
 
 def rejection(violation: RuleViolation) -> ApplicationError:

@@ -13,13 +13,10 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, TypeVar
 
-from pydantic import BaseModel
 from temporalio import workflow
 from temporalio.common import RetryPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.workflow import ParentClosePolicy
-
-from workflows.entity import EntityWorkflow, trial
 
 with workflow.unsafe.imports_passed_through():
     from domain import report_rules as rules
@@ -32,32 +29,20 @@ with workflow.unsafe.imports_passed_through():
         Rebuild,
         ReportChange,
         ReportState,
-        ReportTimings,
         Return,
         SnapshotSummary,
         Submit,
     )
+    from workflows.entity import EntityWorkflow, records_task_queue, trial
+    from workflows.messages import ReportInput as ReportInput
+    from workflows.messages import RoundInput as RoundInput
+    from workflows.messages import report_id_of as report_id_of
+    from workflows.messages import report_workflow_id as report_workflow_id
     from workflows.report_messages import BuildSnapshot, OpenReport, RecordReportChange
 
 C = TypeVar("C", bound=Command)
 TIMEOUT = timedelta(seconds=60)
 RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30))
-
-
-def report_id_of(municipality: str, quarter: Quarter) -> str:
-    return f"{municipality}-{quarter.label}"
-
-
-def report_workflow_id(report_id: str) -> str:
-    return f"report-{report_id}"
-
-
-class ReportInput(BaseModel):
-    municipality: str
-    year: int
-    quarter: int
-    timings: ReportTimings = ReportTimings()
-    state: ReportState | None = None
 
 
 @workflow.defn(name="QuarterlyReport")
@@ -79,7 +64,7 @@ class QuarterlyReportWorkflow(EntityWorkflow):
                 await workflow.execute_activity("open_report", OpenReport(
                     report_id=state.report_id, municipality=state.municipality, year=state.year,
                     quarter=state.quarter, due_on=state.due_on, at=workflow.now()),
-                    start_to_close_timeout=TIMEOUT, retry_policy=RETRY)
+                    start_to_close_timeout=TIMEOUT, retry_policy=RETRY, task_queue=records_task_queue())
                 summary = await self._build(freeze=False)
                 await self._record(rules.drafted(state, summary.version, summary.amount, workflow.now()))
             self._ready = True
@@ -101,7 +86,8 @@ class QuarterlyReportWorkflow(EntityWorkflow):
         state = self._state
         summary: SnapshotSummary = await workflow.execute_activity(
             "build_report_snapshot", BuildSnapshot(report_id=state.report_id, freeze=freeze, at=workflow.now()),
-            result_type=SnapshotSummary, start_to_close_timeout=TIMEOUT, retry_policy=RETRY)
+            result_type=SnapshotSummary, start_to_close_timeout=TIMEOUT, retry_policy=RETRY,
+            task_queue=records_task_queue())
         return summary
 
     async def _record(self, change: ReportChange) -> None:
@@ -109,7 +95,8 @@ class QuarterlyReportWorkflow(EntityWorkflow):
         await workflow.execute_activity("record_report_change", RecordReportChange(
             report_id=state.report_id, municipality=state.municipality, change=change, status=state.status.value,
             returned_reasons="\n".join(state.returned_reasons) or None, payment_date=state.payment_date,
-            payment_reference=state.payment_reference), start_to_close_timeout=TIMEOUT, retry_policy=RETRY)
+            payment_reference=state.payment_reference), start_to_close_timeout=TIMEOUT, retry_policy=RETRY,
+            task_queue=records_task_queue())
         self._changed = True
 
     def _trial(self, check: Callable[[ReportState, C], None], command: C) -> None:
@@ -180,13 +167,6 @@ class QuarterlyReportWorkflow(EntityWorkflow):
         self._trial(rules.check_pay, command)
 
 
-class RoundInput(BaseModel):
-    """A Schedule starts the round with no quarter: the quarter that has just ended."""
-
-    quarter: str | None = None  # e.g. "2026Q3"
-    timings: ReportTimings = ReportTimings()
-
-
 @workflow.defn(name="QuarterlyReportRound")
 class QuarterlyReportRoundWorkflow:
     """Starts one report per participating municipality (MUN-1) for the quarter (HRS-6)."""
@@ -197,7 +177,7 @@ class QuarterlyReportRoundWorkflow:
         quarter = Quarter.parse(input.quarter) if input.quarter else Quarter.of(local_date(workflow.now())).previous()
         municipalities: list[str] = await workflow.execute_activity(
             "participating_municipalities", quarter.ends_on, result_type=list[str],
-            start_to_close_timeout=TIMEOUT, retry_policy=RETRY)
+            start_to_close_timeout=TIMEOUT, retry_policy=RETRY, task_queue=records_task_queue())
         started: list[str] = []
         for municipality in municipalities:
             report_id = report_id_of(municipality, quarter)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -23,7 +22,7 @@ from famassist.settings import Settings
 from famassist.temporal import installed_binary
 from famassist.tokens import issue_dev_token
 from tests.riga import riga_today
-from worker import build_worker
+from worker import build_workers
 
 TEST_KEY = "test-signing-key-" + "x" * 32
 
@@ -72,11 +71,10 @@ async def api(dev_server: WorkflowEnvironment, settings: Settings) -> AsyncItera
     from api.app import create_app
 
     app = create_app(settings, temporal=dev_server.client)
-    with ThreadPoolExecutor(8) as pool:
-        async with build_worker(dev_server.client, settings, pool), app.router.lifespan_context(app):
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://famassist.test") as http:
-                yield Api(http, settings, dev_server)
+    async with build_workers(dev_server.client, settings), app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://famassist.test") as http:
+            yield Api(http, settings, dev_server)
 
 
 

@@ -16,7 +16,6 @@ import asyncio
 import sys
 import tempfile
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -60,7 +59,7 @@ from persistence.db import make_engine, session_factory
 from persistence.migrate import upgrade
 from persistence.models import AssistantRecord, CaseRecord, Municipality
 from tests.factories import SERVICE_HEAD, SOCIAL_WORKER, an_assistant, family_assessment, plan, serving_pilot
-from worker import build_worker
+from worker import build_workers
 from workflows.assistant_pilot import AssistantPilotWorkflow, PilotInput, assistant_workflow_id
 from workflows.client_case import CaseInput, ClientCaseWorkflow, case_workflow_id
 from workflows.quarterly_report import QuarterlyReportWorkflow, ReportInput, report_workflow_id
@@ -81,41 +80,40 @@ async def drive_one_case(client: Client, env: WorkflowEnvironment, database_url:
                                created_at=now, updated_at=now))
     today = local_date(now)
     settings = Settings(database_url=database_url, task_queue=queue)
-    with ThreadPoolExecutor(8) as pool:
-        pilot = serving_pilot(client, sessions, queue, assistant.user_id, "CESIS", now)
-        async with build_worker(client, settings, pool), pilot:
-            first = await client.start_workflow(
-                ClientCaseWorkflow.run,
-                CaseInput(case_id=case_id, municipality="CESIS", case_manager_id=SOCIAL_WORKER.user_id,
-                          applied_on=today - timedelta(days=40), registered_by=SOCIAL_WORKER,
-                          use_search_attributes=False),
-                id=case_workflow_id(case_id), task_queue=queue)
-            sw = SOCIAL_WORKER
-            await first.execute_update(ClientCaseWorkflow.assess, Assess(actor=sw, assessment=family_assessment()))
-            await first.execute_update(ClientCaseWorkflow.decide,
-                                       Decide(actor=sw, decision=Decision.GRANTED, reasons="Assessed"))
-            await first.execute_update(ClientCaseWorkflow.refer, Refer(
-                actor=sw, assistant_id=assistant.user_id, primary_information="Family", plan=plan(today)))
-            await first.execute_update(ClientCaseWorkflow.start_service, StartService(actor=sw, starts_on=today))
-            await first.execute_update(ClientCaseWorkflow.record_visit,
-                                       RecordVisit(actor=assistant, visited_on=today, summary="First visit"))
-            await first.execute_update(ClientCaseWorkflow.report_significant_change, ReportSignificantChange(
-                actor=assistant, description="Risk rose", child_safety_risk=ChildSafetyRisk.HIGH))
-            await first.execute_update(ClientCaseWorkflow.acknowledge_alerts,
-                                       AcknowledgeAlerts(actor=sw, note="Seen"))
-            await first.execute_update(ClientCaseWorkflow.handover,
-                                       Handover(actor=sw, new_case_manager_id="sw-cesis-2", reason="Leave"))
-            await env.sleep(timedelta(days=170))
-            await first.execute_update(ClientCaseWorkflow.extend, Extend(actor=sw, reason="Goals partly met"))
-            await env.sleep(timedelta(days=20))  # the second period starts: continue-as-new
-            latest = client.get_workflow_handle(case_workflow_id(case_id))
-            await latest.execute_update(ClientCaseWorkflow.close,
-                                        Close(actor=sw, reason=ClosureReason.GOALS_ACHIEVED, note="Done"))
-            await env.sleep(timedelta(days=95))
-            await latest.execute_update(ClientCaseWorkflow.record_follow_up, RecordFollowUp(actor=sw, note="Well"))
-            await latest.result()
-            run_1 = client.get_workflow_handle(case_workflow_id(case_id), run_id=first.first_execution_run_id)
-            return [await run_1.fetch_history(), await latest.fetch_history()]
+    pilot = serving_pilot(client, sessions, queue, assistant.user_id, "CESIS", now)
+    async with build_workers(client, settings), pilot:
+        first = await client.start_workflow(
+            ClientCaseWorkflow.run,
+            CaseInput(case_id=case_id, municipality="CESIS", case_manager_id=SOCIAL_WORKER.user_id,
+                      applied_on=today - timedelta(days=40), registered_by=SOCIAL_WORKER,
+                      use_search_attributes=False),
+            id=case_workflow_id(case_id), task_queue=queue)
+        sw = SOCIAL_WORKER
+        await first.execute_update(ClientCaseWorkflow.assess, Assess(actor=sw, assessment=family_assessment()))
+        await first.execute_update(ClientCaseWorkflow.decide,
+                                   Decide(actor=sw, decision=Decision.GRANTED, reasons="Assessed"))
+        await first.execute_update(ClientCaseWorkflow.refer, Refer(
+            actor=sw, assistant_id=assistant.user_id, primary_information="Family", plan=plan(today)))
+        await first.execute_update(ClientCaseWorkflow.start_service, StartService(actor=sw, starts_on=today))
+        await first.execute_update(ClientCaseWorkflow.record_visit,
+                                   RecordVisit(actor=assistant, visited_on=today, summary="First visit"))
+        await first.execute_update(ClientCaseWorkflow.report_significant_change, ReportSignificantChange(
+            actor=assistant, description="Risk rose", child_safety_risk=ChildSafetyRisk.HIGH))
+        await first.execute_update(ClientCaseWorkflow.acknowledge_alerts,
+                                   AcknowledgeAlerts(actor=sw, note="Seen"))
+        await first.execute_update(ClientCaseWorkflow.handover,
+                                   Handover(actor=sw, new_case_manager_id="sw-cesis-2", reason="Leave"))
+        await env.sleep(timedelta(days=170))
+        await first.execute_update(ClientCaseWorkflow.extend, Extend(actor=sw, reason="Goals partly met"))
+        await env.sleep(timedelta(days=20))  # the second period starts: continue-as-new
+        latest = client.get_workflow_handle(case_workflow_id(case_id))
+        await latest.execute_update(ClientCaseWorkflow.close,
+                                    Close(actor=sw, reason=ClosureReason.GOALS_ACHIEVED, note="Done"))
+        await env.sleep(timedelta(days=95))
+        await latest.execute_update(ClientCaseWorkflow.record_follow_up, RecordFollowUp(actor=sw, note="Well"))
+        await latest.result()
+        run_1 = client.get_workflow_handle(case_workflow_id(case_id), run_id=first.first_execution_run_id)
+        return [await run_1.fetch_history(), await latest.fetch_history()]
 
 
 async def drive_one_pilot(client: Client, env: WorkflowEnvironment, database_url: str) -> WorkflowHistory:
@@ -133,32 +131,31 @@ async def drive_one_pilot(client: Client, env: WorkflowEnvironment, database_url
                                     updated_at=now))
     settings = Settings(database_url=database_url, task_queue=f"record-{assistant_id}")
     provider = Actor(user_id="saif-1", role=Role.TRAINING_PROVIDER)
-    with ThreadPoolExecutor(8) as pool:
-        async with build_worker(client, settings, pool):
-            pilot = await client.start_workflow(
-                AssistantPilotWorkflow.run,
-                PilotInput(assistant_id=assistant_id, municipality="CESIS",
-                           education_level=EducationLevel.GENERAL_SECONDARY, nominated_on=today,
-                           nominated_by=SERVICE_HEAD),
-                id=assistant_workflow_id(assistant_id), task_queue=settings.task_queue)
-            await pilot.execute_update(AssistantPilotWorkflow.record_interview, RecordInterview(
-                actor=provider, held_on=today, result=InterviewResult.SUITABLE, social_worker_present_id="sw-1"))
-            await pilot.execute_update(AssistantPilotWorkflow.record_contract, RecordContract(
-                actor=SERVICE_HEAD, signed_on=today, fte=Decimal("0.5"), training_starts_on=today + timedelta(days=3),
-                preconditions=PilotPreconditions(agreement_recorded=True, order_recorded=True)))
-            await env.sleep(timedelta(days=70))  # limited service
-            load = ClientLoad(case_id="c1", target_group=TargetGroup.FAMILY_WITH_CHILDREN,
-                              child_safety_risk=ChildSafetyRisk.LOW)
-            await pilot.execute_update(AssistantPilotWorkflow.reserve_place, ReservePlace(case_id="c1", client=load))
-            await pilot.execute_update(AssistantPilotWorkflow.record_training, RecordTraining(
-                actor=provider, attended_on=today, module=TrainingModule.CHILD_RIGHTS, hours=Decimal(12)))
-            await env.sleep(timedelta(days=60))  # full service
-            await pilot.execute_update(AssistantPilotWorkflow.amend_fte, AmendFte(
-                actor=SERVICE_HEAD, effective_from=local_date(await env.get_current_time()), fte=Decimal("1.0")))
-            await pilot.signal(AssistantPilotWorkflow.release_place, ReleasePlace(case_id="c1", reason="closed"))
-            await env.sleep(timedelta(days=800))  # the pilot ends
-            await pilot.result()
-            return await pilot.fetch_history()
+    async with build_workers(client, settings):
+        pilot = await client.start_workflow(
+            AssistantPilotWorkflow.run,
+            PilotInput(assistant_id=assistant_id, municipality="CESIS",
+                       education_level=EducationLevel.GENERAL_SECONDARY, nominated_on=today,
+                       nominated_by=SERVICE_HEAD),
+            id=assistant_workflow_id(assistant_id), task_queue=settings.task_queue)
+        await pilot.execute_update(AssistantPilotWorkflow.record_interview, RecordInterview(
+            actor=provider, held_on=today, result=InterviewResult.SUITABLE, social_worker_present_id="sw-1"))
+        await pilot.execute_update(AssistantPilotWorkflow.record_contract, RecordContract(
+            actor=SERVICE_HEAD, signed_on=today, fte=Decimal("0.5"), training_starts_on=today + timedelta(days=3),
+            preconditions=PilotPreconditions(agreement_recorded=True, order_recorded=True)))
+        await env.sleep(timedelta(days=70))  # limited service
+        load = ClientLoad(case_id="c1", target_group=TargetGroup.FAMILY_WITH_CHILDREN,
+                          child_safety_risk=ChildSafetyRisk.LOW)
+        await pilot.execute_update(AssistantPilotWorkflow.reserve_place, ReservePlace(case_id="c1", client=load))
+        await pilot.execute_update(AssistantPilotWorkflow.record_training, RecordTraining(
+            actor=provider, attended_on=today, module=TrainingModule.CHILD_RIGHTS, hours=Decimal(12)))
+        await env.sleep(timedelta(days=60))  # full service
+        await pilot.execute_update(AssistantPilotWorkflow.amend_fte, AmendFte(
+            actor=SERVICE_HEAD, effective_from=local_date(await env.get_current_time()), fte=Decimal("1.0")))
+        await pilot.signal(AssistantPilotWorkflow.release_place, ReleasePlace(case_id="c1", reason="closed"))
+        await env.sleep(timedelta(days=800))  # the pilot ends
+        await pilot.result()
+        return await pilot.fetch_history()
 
 
 async def drive_one_report(client: Client, env: WorkflowEnvironment, database_url: str) -> WorkflowHistory:
@@ -172,21 +169,20 @@ async def drive_one_report(client: Client, env: WorkflowEnvironment, database_ur
     settings = Settings(database_url=database_url, task_queue=f"record-{town}")
     head = Actor(user_id="head", role=Role.SERVICE_HEAD)
     ministry = Actor(user_id="lm-1", role=Role.MINISTRY)
-    with ThreadPoolExecutor(8) as pool:
-        async with build_worker(client, settings, pool):
-            report = await client.start_workflow(
-                QuarterlyReportWorkflow.run, ReportInput(municipality=town, year=quarter.year, quarter=quarter.number),
-                id=report_workflow_id(f"{town}-{quarter.label}"), task_queue=settings.task_queue)
-            await env.sleep(start_of_day(quarter.ends_on + timedelta(days=30)) - await env.get_current_time())
-            await report.execute_update(QuarterlyReportWorkflow.rebuild, Rebuild(actor=head))
-            await report.execute_update(QuarterlyReportWorkflow.submit, Submit(actor=head))
-            await report.execute_update(QuarterlyReportWorkflow.return_report, Return(actor=ministry, reasons="x"))
-            await report.execute_update(QuarterlyReportWorkflow.submit, Submit(actor=head))
-            await report.execute_update(QuarterlyReportWorkflow.approve, Approve(actor=ministry))
-            await report.execute_update(QuarterlyReportWorkflow.pay, Pay(
-                actor=ministry, payment_date=local_date(await env.get_current_time()), reference="LM-1"))
-            await report.result()
-            return await report.fetch_history()
+    async with build_workers(client, settings):
+        report = await client.start_workflow(
+            QuarterlyReportWorkflow.run, ReportInput(municipality=town, year=quarter.year, quarter=quarter.number),
+            id=report_workflow_id(f"{town}-{quarter.label}"), task_queue=settings.task_queue)
+        await env.sleep(start_of_day(quarter.ends_on + timedelta(days=30)) - await env.get_current_time())
+        await report.execute_update(QuarterlyReportWorkflow.rebuild, Rebuild(actor=head))
+        await report.execute_update(QuarterlyReportWorkflow.submit, Submit(actor=head))
+        await report.execute_update(QuarterlyReportWorkflow.return_report, Return(actor=ministry, reasons="x"))
+        await report.execute_update(QuarterlyReportWorkflow.submit, Submit(actor=head))
+        await report.execute_update(QuarterlyReportWorkflow.approve, Approve(actor=ministry))
+        await report.execute_update(QuarterlyReportWorkflow.pay, Pay(
+            actor=ministry, payment_date=local_date(await env.get_current_time()), reference="LM-1"))
+        await report.result()
+        return await report.fetch_history()
 
 
 async def main() -> None:

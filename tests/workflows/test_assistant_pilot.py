@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -31,7 +30,7 @@ from famassist.settings import Settings
 from persistence.db import make_engine, session_factory
 from persistence.models import AssistantEvent, AssistantRecord, Municipality, ReminderRecord
 from tests.factories import SERVICE_HEAD
-from worker import build_worker
+from worker import build_workers
 from workflows.assistant_pilot import AssistantPilotWorkflow, PilotInput, assistant_workflow_id
 
 PROVIDER = Actor(user_id="saif-1", role=Role.TRAINING_PROVIDER)
@@ -66,54 +65,53 @@ async def test_ph5_one_assistant_goes_from_nomination_to_pilot_end_on_calendar_d
                                     updated_at=now))
     settings = Settings(database_url=sqlite_url, task_queue=f"pilot-{assistant_id}")
     training_starts_on = date(today.year + (today.month == 12), today.month % 12 + 1, 1)  # the 1st of next month
-    with ThreadPoolExecutor(8) as pool:
-        async with build_worker(env.client, settings, pool):
-            handle = await env.client.start_workflow(
-                AssistantPilotWorkflow.run,
-                PilotInput(assistant_id=assistant_id, municipality="CESIS",
-                           education_level=EducationLevel.GENERAL_SECONDARY, nominated_on=today,
-                           nominated_by=SERVICE_HEAD),
-                id=assistant_workflow_id(assistant_id), task_queue=settings.task_queue)
-            await handle.execute_update(AssistantPilotWorkflow.record_interview, RecordInterview(
-                actor=PROVIDER, held_on=today, result=InterviewResult.SUITABLE, online=True,
-                social_worker_present_id="sw-cesis-1"))
-            await handle.execute_update(AssistantPilotWorkflow.record_contract, RecordContract(
-                actor=SERVICE_HEAD, signed_on=today, fte=Decimal("0.5"), training_starts_on=training_starts_on,
-                preconditions=READY))
-            assert await phase_of(handle) is AssistantPhase.CONTRACTED
+    async with build_workers(env.client, settings):
+        handle = await env.client.start_workflow(
+            AssistantPilotWorkflow.run,
+            PilotInput(assistant_id=assistant_id, municipality="CESIS",
+                       education_level=EducationLevel.GENERAL_SECONDARY, nominated_on=today,
+                       nominated_by=SERVICE_HEAD),
+            id=assistant_workflow_id(assistant_id), task_queue=settings.task_queue)
+        await handle.execute_update(AssistantPilotWorkflow.record_interview, RecordInterview(
+            actor=PROVIDER, held_on=today, result=InterviewResult.SUITABLE, online=True,
+            social_worker_present_id="sw-cesis-1"))
+        await handle.execute_update(AssistantPilotWorkflow.record_contract, RecordContract(
+            actor=SERVICE_HEAD, signed_on=today, fte=Decimal("0.5"), training_starts_on=training_starts_on,
+            preconditions=READY))
+        assert await phase_of(handle) is AssistantPhase.CONTRACTED
 
-            # CAP-1: no clients before the service months.
-            with pytest.raises(WorkflowUpdateFailedError) as refused:
-                await handle.execute_update(AssistantPilotWorkflow.reserve_place,
-                                            ReservePlace(case_id="c0", client=family("c0")))
-            assert isinstance(refused.value.cause, ApplicationError) and refused.value.cause.type == "CAP-1"
+        # CAP-1: no clients before the service months.
+        with pytest.raises(WorkflowUpdateFailedError) as refused:
+            await handle.execute_update(AssistantPilotWorkflow.reserve_place,
+                                        ReservePlace(case_id="c0", client=family("c0")))
+        assert isinstance(refused.value.cause, ApplicationError) and refused.value.cause.type == "CAP-1"
 
-            expected = [
-                (start_of_day(training_starts_on), AssistantPhase.TRAINING),
-                (start_of_day(add_months(training_starts_on, 1)), AssistantPhase.LIMITED_SERVICE),
-                (start_of_day(add_months(training_starts_on, 3)), AssistantPhase.FULL_SERVICE),
-                (start_of_day(add_months(training_starts_on, 24)), AssistantPhase.COMPLETED),
-            ]
-            for moment, phase in expected:
-                await sleep_until(env, moment - timedelta(hours=1))
-                assert await phase_of(handle) is not phase, (moment, phase)
-                await sleep_until(env, moment + timedelta(hours=1))
-                assert await phase_of(handle) is phase, (moment, phase)
-                if phase is AssistantPhase.LIMITED_SERVICE:
-                    # CAP-3: limited service takes low/medium risk only; CAP-2 at 0.5 FTE: two families.
-                    high = await _refusal(handle, ReservePlace(case_id="h", client=family("h", ChildSafetyRisk.HIGH)))
-                    assert high == "CAP-3"
-                    for case_id in ("c1", "c2"):
-                        await handle.execute_update(AssistantPilotWorkflow.reserve_place,
-                                                    ReservePlace(case_id=case_id, client=family(case_id)))
-                    assert await _refusal(handle, ReservePlace(case_id="c3", client=family("c3"))) == "CAP-2"
-                    await handle.signal(AssistantPilotWorkflow.release_place, ReleasePlace(case_id="c2", reason="x"))
-                    await handle.signal(AssistantPilotWorkflow.release_place, ReleasePlace(case_id="c1", reason="x"))
-                if phase is AssistantPhase.FULL_SERVICE:
-                    await handle.execute_update(AssistantPilotWorkflow.record_training, RecordTraining(
-                        actor=PROVIDER, attended_on=local_date(moment), module=TrainingModule.CHILD_RIGHTS,
-                        hours=Decimal(8)))
-            final = await handle.result()
+        expected = [
+            (start_of_day(training_starts_on), AssistantPhase.TRAINING),
+            (start_of_day(add_months(training_starts_on, 1)), AssistantPhase.LIMITED_SERVICE),
+            (start_of_day(add_months(training_starts_on, 3)), AssistantPhase.FULL_SERVICE),
+            (start_of_day(add_months(training_starts_on, 24)), AssistantPhase.COMPLETED),
+        ]
+        for moment, phase in expected:
+            await sleep_until(env, moment - timedelta(hours=1))
+            assert await phase_of(handle) is not phase, (moment, phase)
+            await sleep_until(env, moment + timedelta(hours=1))
+            assert await phase_of(handle) is phase, (moment, phase)
+            if phase is AssistantPhase.LIMITED_SERVICE:
+                # CAP-3: limited service takes low/medium risk only; CAP-2 at 0.5 FTE: two families.
+                high = await _refusal(handle, ReservePlace(case_id="h", client=family("h", ChildSafetyRisk.HIGH)))
+                assert high == "CAP-3"
+                for case_id in ("c1", "c2"):
+                    await handle.execute_update(AssistantPilotWorkflow.reserve_place,
+                                                ReservePlace(case_id=case_id, client=family(case_id)))
+                assert await _refusal(handle, ReservePlace(case_id="c3", client=family("c3"))) == "CAP-2"
+                await handle.signal(AssistantPilotWorkflow.release_place, ReleasePlace(case_id="c2", reason="x"))
+                await handle.signal(AssistantPilotWorkflow.release_place, ReleasePlace(case_id="c1", reason="x"))
+            if phase is AssistantPhase.FULL_SERVICE:
+                await handle.execute_update(AssistantPilotWorkflow.record_training, RecordTraining(
+                    actor=PROVIDER, attended_on=local_date(moment), module=TrainingModule.CHILD_RIGHTS,
+                    hours=Decimal(8)))
+        final = await handle.result()
 
     assert final.phase is AssistantPhase.COMPLETED and final.clients == []
     with sessions() as session:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 import pytest
@@ -31,7 +30,7 @@ from famassist.settings import Settings
 from persistence.db import make_engine, session_factory
 from persistence.models import CaseEvent, CaseRecord, ReminderRecord
 from tests.factories import SOCIAL_WORKER, an_assistant, family_assessment, plan, serving_pilot
-from worker import build_worker
+from worker import build_workers
 from workflows.client_case import CaseInput, ClientCaseWorkflow, case_workflow_id
 
 SLACK = timedelta(minutes=5)
@@ -78,100 +77,99 @@ async def test_a_case_walks_from_application_through_two_periods_to_follow_up(ti
     applied_on = local_date(now)
 
     settings = Settings(database_url=sqlite_url, task_queue=queue)
-    with ThreadPoolExecutor(8) as pool:
-        pilot = serving_pilot(env.client, sessions, queue, assistant.user_id, "CESIS", now)
-        async with build_worker(env.client, settings, pool), pilot:
-            handle = await env.client.start_workflow(
-                ClientCaseWorkflow.run,
-                CaseInput(case_id=case_id, municipality="CESIS", case_manager_id=SOCIAL_WORKER.user_id,
-                          applied_on=applied_on, registered_by=SOCIAL_WORKER, use_search_attributes=False),
-                id=case_workflow_id(case_id), task_queue=queue,
-            )
-            await handle.execute_update(ClientCaseWorkflow.assess, Assess(actor=SOCIAL_WORKER,
-                                                                          assessment=family_assessment()))
+    pilot = serving_pilot(env.client, sessions, queue, assistant.user_id, "CESIS", now)
+    async with build_workers(env.client, settings), pilot:
+        handle = await env.client.start_workflow(
+            ClientCaseWorkflow.run,
+            CaseInput(case_id=case_id, municipality="CESIS", case_manager_id=SOCIAL_WORKER.user_id,
+                      applied_on=applied_on, registered_by=SOCIAL_WORKER, use_search_attributes=False),
+            id=case_workflow_id(case_id), task_queue=queue,
+        )
+        await handle.execute_update(ClientCaseWorkflow.assess, Assess(actor=SOCIAL_WORKER,
+                                                                      assessment=family_assessment()))
 
-            # An out-of-order step is refused before anything is written (CASE-STATE).
-            with pytest.raises(WorkflowUpdateFailedError) as refused:
-                await handle.execute_update(ClientCaseWorkflow.refer, Refer(
-                    actor=SOCIAL_WORKER, assistant_id=assistant.user_id, primary_information="x",
-                    plan=plan(applied_on)))
-            assert isinstance(refused.value.cause, ApplicationError)
-            assert refused.value.cause.type == "CASE-STATE"
-
-            # §5.3: the decision reminder 7 days before it is due, the escalation when overdue.
-            decision_due = start_of_day(applied_on + days(30))
-            await sleep_until(env, decision_due - days(7) + timedelta(hours=1))
-            assert_at(reminders(sessions, case_id)["decision_due"].raised_at, decision_due - days(7))
-            assert "decision_overdue" not in reminders(sessions, case_id)
-            await sleep_until(env, decision_due + timedelta(hours=1))
-            assert_at(reminders(sessions, case_id)["decision_overdue"].raised_at, decision_due)
-
-            await handle.execute_update(ClientCaseWorkflow.decide, Decide(
-                actor=SOCIAL_WORKER, decision=Decision.GRANTED, reasons="Needs and motivation assessed"))
-            decided_at = await env.get_current_time()
-            assert_at(reminders(sessions, case_id)["decision_due"].resolved_at, decided_at - SLACK)
-            assert_at(reminders(sessions, case_id)["decision_overdue"].resolved_at, decided_at - SLACK)
-
-            today = local_date(decided_at)
+        # An out-of-order step is refused before anything is written (CASE-STATE).
+        with pytest.raises(WorkflowUpdateFailedError) as refused:
             await handle.execute_update(ClientCaseWorkflow.refer, Refer(
-                actor=SOCIAL_WORKER, assistant_id=assistant.user_id,
-                primary_information="Family of four; budget and routines", plan=plan(today)))
-            await handle.execute_update(ClientCaseWorkflow.start_service,
-                                        StartService(actor=SOCIAL_WORKER, starts_on=today))
-            await handle.execute_update(ClientCaseWorkflow.record_visit, RecordVisit(
-                actor=assistant, visited_on=today, summary="First visit; budget drafted"))
+                actor=SOCIAL_WORKER, assistant_id=assistant.user_id, primary_information="x",
+                plan=plan(applied_on)))
+        assert isinstance(refused.value.cause, ApplicationError)
+        assert refused.value.cause.type == "CASE-STATE"
 
-            # CASE-2: a significant change alerts at once; a raise to high risk marks urgent.
-            state = await handle.execute_update(ClientCaseWorkflow.report_significant_change, ReportSignificantChange(
-                actor=assistant, description="Violence reported", child_safety_risk=ChildSafetyRisk.HIGH))
-            assert state.urgent and state.assessment.multiple_social_problems
-            alert = reminders(sessions, case_id)["significant_change"]
-            assert alert.resolved_at is None
-            await handle.execute_update(ClientCaseWorkflow.acknowledge_alerts,
-                                        AcknowledgeAlerts(actor=SOCIAL_WORKER, note="Visited the family"))
-            assert reminders(sessions, case_id)["significant_change"].resolved_at is not None
+        # §5.3: the decision reminder 7 days before it is due, the escalation when overdue.
+        decision_due = start_of_day(applied_on + days(30))
+        await sleep_until(env, decision_due - days(7) + timedelta(hours=1))
+        assert_at(reminders(sessions, case_id)["decision_due"].raised_at, decision_due - days(7))
+        assert "decision_overdue" not in reminders(sessions, case_id)
+        await sleep_until(env, decision_due + timedelta(hours=1))
+        assert_at(reminders(sessions, case_id)["decision_overdue"].raised_at, decision_due)
 
-            # §5.6: the review reminder 14 days before the first period ends.
-            period_1 = timers.service_period(1, today, 6)
-            period_1_end = timers.review_deadline(period_1)
-            await sleep_until(env, period_1_end - days(14) + timedelta(hours=1))
-            assert_at(reminders(sessions, case_id)["review_due"].raised_at, period_1_end - days(14))
-            assert await status_of(handle) is CaseStatus.REVIEW_DUE
-            await handle.execute_update(ClientCaseWorkflow.extend, Extend(actor=SOCIAL_WORKER,
-                                                                          reason="Goals partly met"))
-            assert await status_of(handle) is CaseStatus.EXTENDED
-            assert reminders(sessions, case_id)["review_due"].resolved_at is not None
-            assert "review_overdue" not in reminders(sessions, case_id)
+        await handle.execute_update(ClientCaseWorkflow.decide, Decide(
+            actor=SOCIAL_WORKER, decision=Decision.GRANTED, reasons="Needs and motivation assessed"))
+        decided_at = await env.get_current_time()
+        assert_at(reminders(sessions, case_id)["decision_due"].resolved_at, decided_at - SLACK)
+        assert_at(reminders(sessions, case_id)["decision_overdue"].resolved_at, decided_at - SLACK)
 
-            # The second period starts when the first ends, in a new run (continue-as-new).
-            await sleep_until(env, period_1_end + timedelta(hours=1))
-            state = await handle.query(ClientCaseWorkflow.state)
-            assert state.status is CaseStatus.IN_SERVICE
-            assert [p.number for p in state.periods] == [1, 2]
-            assert state.periods[1].starts_on == period_1.ends_on + days(1)
+        today = local_date(decided_at)
+        await handle.execute_update(ClientCaseWorkflow.refer, Refer(
+            actor=SOCIAL_WORKER, assistant_id=assistant.user_id,
+            primary_information="Family of four; budget and routines", plan=plan(today)))
+        await handle.execute_update(ClientCaseWorkflow.start_service,
+                                    StartService(actor=SOCIAL_WORKER, starts_on=today))
+        await handle.execute_update(ClientCaseWorkflow.record_visit, RecordVisit(
+            actor=assistant, visited_on=today, summary="First visit; budget drafted"))
 
-            # Period 2: reminder 14 days before, escalation 7 days after its end.
-            period_2_end = timers.review_deadline(timers.service_period(2, period_1.ends_on + days(1), 6))
-            await sleep_until(env, period_2_end + days(7) + timedelta(hours=1))
-            raised = {r.reminder_id: r for r in reminders_all(sessions, case_id)}
-            review_2 = [r for r in raised.values() if r.kind == "review_due" and r.resolved_at is None]
-            assert len(review_2) == 1
-            assert_at(review_2[0].raised_at, period_2_end - days(14))
-            assert_at(reminders(sessions, case_id)["review_overdue"].raised_at, period_2_end + days(7))
+        # CASE-2: a significant change alerts at once; a raise to high risk marks urgent.
+        state = await handle.execute_update(ClientCaseWorkflow.report_significant_change, ReportSignificantChange(
+            actor=assistant, description="Violence reported", child_safety_risk=ChildSafetyRisk.HIGH))
+        assert state.urgent and state.assessment.multiple_social_problems
+        alert = reminders(sessions, case_id)["significant_change"]
+        assert alert.resolved_at is None
+        await handle.execute_update(ClientCaseWorkflow.acknowledge_alerts,
+                                    AcknowledgeAlerts(actor=SOCIAL_WORKER, note="Visited the family"))
+        assert reminders(sessions, case_id)["significant_change"].resolved_at is not None
 
-            await handle.execute_update(ClientCaseWorkflow.close, Close(
-                actor=SOCIAL_WORKER, reason=ClosureReason.GOALS_ACHIEVED, note="Budget kept for a year"))
-            closed_at = await env.get_current_time()
-            assert all(r.resolved_at is not None for r in reminders_all(sessions, case_id)
-                       if r.kind.startswith("review"))
+        # §5.6: the review reminder 14 days before the first period ends.
+        period_1 = timers.service_period(1, today, 6)
+        period_1_end = timers.review_deadline(period_1)
+        await sleep_until(env, period_1_end - days(14) + timedelta(hours=1))
+        assert_at(reminders(sessions, case_id)["review_due"].raised_at, period_1_end - days(14))
+        assert await status_of(handle) is CaseStatus.REVIEW_DUE
+        await handle.execute_update(ClientCaseWorkflow.extend, Extend(actor=SOCIAL_WORKER,
+                                                                      reason="Goals partly met"))
+        assert await status_of(handle) is CaseStatus.EXTENDED
+        assert reminders(sessions, case_id)["review_due"].resolved_at is not None
+        assert "review_overdue" not in reminders(sessions, case_id)
 
-            # §5.8: the follow-up three months after closure.
-            follow_up = start_of_day(add_months(local_date(closed_at), 3))
-            await sleep_until(env, follow_up + timedelta(hours=1))
-            assert_at(reminders(sessions, case_id)["follow_up_due"].raised_at, follow_up)
-            await handle.execute_update(ClientCaseWorkflow.record_follow_up,
-                                        RecordFollowUp(actor=SOCIAL_WORKER, note="Family doing well"))
-            final = await handle.result()
+        # The second period starts when the first ends, in a new run (continue-as-new).
+        await sleep_until(env, period_1_end + timedelta(hours=1))
+        state = await handle.query(ClientCaseWorkflow.state)
+        assert state.status is CaseStatus.IN_SERVICE
+        assert [p.number for p in state.periods] == [1, 2]
+        assert state.periods[1].starts_on == period_1.ends_on + days(1)
+
+        # Period 2: reminder 14 days before, escalation 7 days after its end.
+        period_2_end = timers.review_deadline(timers.service_period(2, period_1.ends_on + days(1), 6))
+        await sleep_until(env, period_2_end + days(7) + timedelta(hours=1))
+        raised = {r.reminder_id: r for r in reminders_all(sessions, case_id)}
+        review_2 = [r for r in raised.values() if r.kind == "review_due" and r.resolved_at is None]
+        assert len(review_2) == 1
+        assert_at(review_2[0].raised_at, period_2_end - days(14))
+        assert_at(reminders(sessions, case_id)["review_overdue"].raised_at, period_2_end + days(7))
+
+        await handle.execute_update(ClientCaseWorkflow.close, Close(
+            actor=SOCIAL_WORKER, reason=ClosureReason.GOALS_ACHIEVED, note="Budget kept for a year"))
+        closed_at = await env.get_current_time()
+        assert all(r.resolved_at is not None for r in reminders_all(sessions, case_id)
+                   if r.kind.startswith("review"))
+
+        # §5.8: the follow-up three months after closure.
+        follow_up = start_of_day(add_months(local_date(closed_at), 3))
+        await sleep_until(env, follow_up + timedelta(hours=1))
+        assert_at(reminders(sessions, case_id)["follow_up_due"].raised_at, follow_up)
+        await handle.execute_update(ClientCaseWorkflow.record_follow_up,
+                                    RecordFollowUp(actor=SOCIAL_WORKER, note="Family doing well"))
+        final = await handle.result()
 
     assert final.status is CaseStatus.CLOSED and final.follow_up_done
     assert all(r.resolved_at is not None for r in reminders_all(sessions, case_id))

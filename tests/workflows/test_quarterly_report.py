@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 from sqlmodel import select
@@ -14,7 +13,7 @@ from domain.roles import Actor, Role
 from famassist.settings import Settings
 from persistence.db import make_engine, session_factory
 from persistence.models import Municipality, ReminderRecord
-from worker import build_worker
+from worker import build_workers
 from workflows.quarterly_report import QuarterlyReportWorkflow, ReportInput, report_workflow_id
 
 HEAD = Actor(user_id="head-cesis", role=Role.SERVICE_HEAD)
@@ -29,25 +28,24 @@ async def test_hrs6_the_service_head_is_reminded_and_the_ministry_alerted_after_
     with sessions() as session, session.begin():
         session.add(Municipality(code="CESIS", name="Cēsis", population=15000, updated_at=now))
     settings = Settings(database_url=sqlite_url, task_queue="reports")
-    with ThreadPoolExecutor(8) as pool:
-        async with build_worker(env.client, settings, pool):
-            handle = await env.client.start_workflow(
-                QuarterlyReportWorkflow.run, ReportInput(municipality="CESIS", year=quarter.year,
-                                                         quarter=quarter.number),
-                id=report_workflow_id(f"CESIS-{quarter.label}"), task_queue=settings.task_queue)
-            due = start_of_day(quarter.ends_on + days(15))
-            escalation = due + days(7)
-            await env.sleep(escalation - await env.get_current_time() - timedelta(hours=1))
-            with sessions() as session:
-                kinds = {r.kind: r for r in session.exec(select(ReminderRecord)).all()}
-            assert set(kinds) == {"report_due"} and kinds["report_due"].due_at == due
-            await env.sleep(timedelta(hours=2))
-            with sessions() as session:
-                overdue = session.exec(select(ReminderRecord).where(ReminderRecord.kind == "report_overdue")).one()
-            assert escalation <= overdue.raised_at <= escalation + timedelta(minutes=5)
-            assert overdue.recipient_role == "ministry"
-            state = await handle.execute_update(QuarterlyReportWorkflow.submit, Submit(actor=HEAD))
-            assert state.status is ReportStatus.SUBMITTED
-            with sessions() as session:
-                assert all(r.resolved_at is not None for r in session.exec(select(ReminderRecord)).all())
-            await handle.terminate("the test is over")
+    async with build_workers(env.client, settings):
+        handle = await env.client.start_workflow(
+            QuarterlyReportWorkflow.run, ReportInput(municipality="CESIS", year=quarter.year,
+                                                     quarter=quarter.number),
+            id=report_workflow_id(f"CESIS-{quarter.label}"), task_queue=settings.task_queue)
+        due = start_of_day(quarter.ends_on + days(15))
+        escalation = due + days(7)
+        await env.sleep(escalation - await env.get_current_time() - timedelta(hours=1))
+        with sessions() as session:
+            kinds = {r.kind: r for r in session.exec(select(ReminderRecord)).all()}
+        assert set(kinds) == {"report_due"} and kinds["report_due"].due_at == due
+        await env.sleep(timedelta(hours=2))
+        with sessions() as session:
+            overdue = session.exec(select(ReminderRecord).where(ReminderRecord.kind == "report_overdue")).one()
+        assert escalation <= overdue.raised_at <= escalation + timedelta(minutes=5)
+        assert overdue.recipient_role == "ministry"
+        state = await handle.execute_update(QuarterlyReportWorkflow.submit, Submit(actor=HEAD))
+        assert state.status is ReportStatus.SUBMITTED
+        with sessions() as session:
+            assert all(r.resolved_at is not None for r in session.exec(select(ReminderRecord)).all())
+        await handle.terminate("the test is over")

@@ -1,0 +1,91 @@
+"""What starts the workflows, their ids, search attributes and task queues: no workflow code.
+
+The workflow modules import this module passed through the sandbox, so its pydantic models are
+built once per process rather than once per workflow run (the sandbox re-imports a workflow's
+module for every run it starts). The workflow modules re-export these names, so
+``from workflows.client_case import CaseInput`` still works.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import BaseModel
+from temporalio.common import SearchAttributeKey
+
+from domain.case_state import CaseState, CaseTimings
+from domain.pilot import EducationLevel, PilotTimings
+from domain.pilot_state import AssistantState
+from domain.quarters import Quarter
+from domain.report_state import ReportState, ReportTimings
+from domain.roles import Actor
+
+CASE_STATUS = SearchAttributeKey.for_keyword("FamassistCaseStatus")
+MUNICIPALITY = SearchAttributeKey.for_keyword("FamassistMunicipality")
+ASSISTANT = SearchAttributeKey.for_keyword("FamassistAssistantId")
+
+
+def records_queue(task_queue: str) -> str:
+    """The task queue of the activities that only write the database and never wait on a workflow.
+
+    Served by a worker of its own (worker.py), so a reservation waiting on an assistant's
+    workflow never holds the slot that workflow's own record needs (CAP-6 without deadlock).
+    """
+    return f"{task_queue}-records"
+
+
+def case_workflow_id(case_id: str) -> str:
+    return f"case-{case_id}"
+
+
+def assistant_workflow_id(assistant_id: str) -> str:
+    return f"assistant-{assistant_id}"
+
+
+def report_id_of(municipality: str, quarter: Quarter) -> str:
+    return f"{municipality}-{quarter.label}"
+
+
+def report_workflow_id(report_id: str) -> str:
+    return f"report-{report_id}"
+
+
+class CaseInput(BaseModel):
+    """Identifiers and non-identifying facts only (CASE-6); ``state`` on continue-as-new."""
+
+    case_id: str
+    municipality: str
+    case_manager_id: str
+    applied_on: date
+    registered_by: Actor
+    control_group: bool = False
+    timings: CaseTimings = CaseTimings()
+    use_search_attributes: bool = True
+    state: CaseState | None = None
+
+
+class PilotInput(BaseModel):
+    """Identifiers and non-identifying facts only; ``state`` on continue-as-new."""
+
+    assistant_id: str
+    municipality: str
+    education_level: EducationLevel
+    nominated_on: date
+    nominated_by: Actor
+    timings: PilotTimings = PilotTimings()
+    state: AssistantState | None = None
+
+
+class ReportInput(BaseModel):
+    municipality: str
+    year: int
+    quarter: int
+    timings: ReportTimings = ReportTimings()
+    state: ReportState | None = None
+
+
+class RoundInput(BaseModel):
+    """A Schedule starts the round with no quarter: the quarter that has just ended."""
+
+    quarter: str | None = None  # e.g. "2026Q3"
+    timings: ReportTimings = ReportTimings()
