@@ -32,13 +32,14 @@ from temporalio.common import (
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
+from domain.case_model import CaseStatus
 from domain.case_state import CaseTimings
 from domain.roles import Actor, Role
 from famassist.settings import Settings
 from persistence.db import SessionFactory
 from persistence.models import CaseClient, CaseRecord
 from persistence.unit_of_work import begin_write, lock_name
-from workflows.client_case import MUNICIPALITY, CaseInput, ClientCaseWorkflow, case_workflow_id
+from workflows.client_case import CASE_STATUS, MUNICIPALITY, CaseInput, ClientCaseWorkflow, case_workflow_id
 
 log = structlog.get_logger(__name__)
 
@@ -104,7 +105,9 @@ async def start_case_workflow(temporal: Client, row: CaseRecord, case_input: Cas
             ClientCaseWorkflow.run, case_input, id=case_workflow_id(row.case_id), task_queue=task_queue,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-            search_attributes=TypedSearchAttributes([SearchAttributePair(MUNICIPALITY, row.municipality)]),
+            # started with the status it begins in: its first change upserts nothing (a write fewer per case)
+            search_attributes=TypedSearchAttributes([SearchAttributePair(MUNICIPALITY, row.municipality),
+                                                     SearchAttributePair(CASE_STATUS, CaseStatus.REGISTERED.value)]),
         )
 
 
