@@ -1,8 +1,10 @@
 """Opening a case all or nothing (§5.1, CASE-6): the row, the client's data and the workflow.
 
-The row and the client's data are written in one transaction, marked unfinished;
-then the workflow is started under an id derived from the case id, and the row is
-marked complete (so is it by the workflow's first projected change). A crash in
+The row, the client's data and the registration (CASE-4, the case's first change) are
+written in one transaction, marked unfinished; then the workflow is started under an id
+derived from the case id (with nothing left to record before its first step: issue 8,
+cheap case starts), and the row is marked complete (so is it by the workflow's first
+projected change). A crash in
 between leaves an unfinished row that nobody sees (lists and reads skip it): a retry
 with the same ``Idempotency-Key`` derives the same case id and completes it (a retry
 with other data is refused: the key was used for another application), and
@@ -32,13 +34,14 @@ from temporalio.common import (
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
-from domain.case_state import CaseTimings
+from domain.case_model import CaseStatus
+from domain.case_state import CaseChange, CaseTimings
 from domain.roles import Actor, Role
 from famassist.settings import Settings
 from persistence.db import SessionFactory
-from persistence.models import CaseClient, CaseRecord
+from persistence.models import CaseClient, CaseEvent, CaseRecord
 from persistence.unit_of_work import begin_write, lock_name
-from workflows.client_case import MUNICIPALITY, CaseInput, ClientCaseWorkflow, case_workflow_id
+from workflows.client_case import CASE_STATUS, MUNICIPALITY, CaseInput, ClientCaseWorkflow, case_workflow_id
 
 log = structlog.get_logger(__name__)
 
@@ -50,16 +53,28 @@ class Application:
     written_now: bool
 
 
-def write_application(session: Session, row: CaseRecord, client: CaseClient) -> Application:
-    """Write the unfinished row and the client's data at once; what is there already on a retry."""
+def write_application(session: Session, row: CaseRecord, client: CaseClient,
+                      registration: CaseChange | None = None) -> Application:
+    """Write the unfinished row and the client's data at once; what is there already on a retry.
+
+    With ``registration`` (CASE-4), the case's first change is written with them, and the row
+    as that change leaves it: its workflow then has nothing to record before its first step.
+    """
     begin_write(session)  # one opening of this case at a time, on both databases
     lock_name(session, f"case:{row.case_id}")
     found = session.get(CaseRecord, row.case_id)
     if found is None:
         row.workflow_started = False
+        if registration is not None:
+            row.version = registration.seq
         session.add(row)
         session.flush()
         session.add(client)
+        if registration is not None:
+            session.add(CaseEvent(case_id=row.case_id, seq=registration.seq, at=registration.at,
+                                  actor_id=registration.actor.user_id, actor_role=registration.actor.role.value,
+                                  action=registration.action, reason=registration.reason,
+                                  details=registration.details))
         try:
             session.commit()
             return Application(row, client, written_now=True)
@@ -104,7 +119,9 @@ async def start_case_workflow(temporal: Client, row: CaseRecord, case_input: Cas
             ClientCaseWorkflow.run, case_input, id=case_workflow_id(row.case_id), task_queue=task_queue,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-            search_attributes=TypedSearchAttributes([SearchAttributePair(MUNICIPALITY, row.municipality)]),
+            # started with the status it begins in: its first change upserts nothing (a write fewer per case)
+            search_attributes=TypedSearchAttributes([SearchAttributePair(MUNICIPALITY, row.municipality),
+                                                     SearchAttributePair(CASE_STATUS, CaseStatus.REGISTERED.value)]),
         )
 
 

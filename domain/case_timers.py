@@ -7,8 +7,8 @@ from typing import Protocol
 
 from domain.calendar import add_months, days, local_date, start_of_day
 from domain.case_model import CaseStatus, ServicePeriod
-from domain.case_state import CaseState, CaseTimings, Reminder, ReminderKind
-from domain.roles import Role
+from domain.case_state import CaseChange, CaseState, CaseTimings, Reminder, ReminderKind
+from domain.roles import Actor, Role
 
 
 def _new(state: CaseState, kind: ReminderKind, role: Role, raise_at: datetime, due_at: datetime) -> Reminder:
@@ -58,6 +58,16 @@ def registered(registration: Registration) -> CaseState:
     schedule_decision(state)
     state.seq = 1
     return state
+
+
+def registration_change(state: CaseState, registered_by: Actor, at: datetime) -> CaseChange:
+    """CASE-4: the first change of a case (seq 1), its registration, as recorded in the audit trail.
+
+    Recorded by ``POST /cases`` with the row (the workflow then records nothing before its first
+    step), or by the case workflow for a case opened before that (or completed by a repair).
+    """
+    details = {"applied_on": state.applied_on.isoformat(), "control_group": state.control_group}
+    return CaseChange(seq=state.seq, action="registered", actor=registered_by, at=at, details=details)
 
 
 def schedule_decision(state: CaseState) -> None:

@@ -65,6 +65,11 @@ NO_BACKDATING = "hrs3-no-backdating-past-work"
 # With NO_WAITING_NO_NOOP (workflows/entity.py): search attributes are upserted only when one of them
 # changes (a visit leaves the status as it was), and a significant change that leaves the client's load
 # as it was is not sent to the pilot, which would record a change that changes nothing.
+# A case opened by POST /cases with ``registration_recorded``: the API wrote the registration (seq 1) in
+# the row's transaction and started the run with its search attributes, so the first task records
+# nothing: no activity, no second task (a case start costs the server about what a raw start does).
+# A patch still: a run started so but begun on an older worker recorded it by the activity.
+REGISTERED_BY_THE_API = "registration-recorded-by-the-api"
 
 
 @workflow.defn(name="ClientCase")
@@ -79,10 +84,9 @@ class ClientCaseWorkflow(EntityWorkflow):
     async def run(self, input: CaseInput) -> CaseState:
         state = self._state
         if input.state is None:
-            async with self._lock:
-                details = {"applied_on": state.applied_on.isoformat(), "control_group": state.control_group}
-                await self._record(CaseChange(seq=state.seq, action="registered", actor=input.registered_by,
-                                              at=workflow.now(), details=details))
+            if not (input.registration_recorded and workflow.patched(REGISTERED_BY_THE_API)):
+                async with self._lock:
+                    await self._record(timers.registration_change(state, input.registered_by, workflow.now()))
             self._ready = True
         while not state.finished:
             await self._sleep_until_next_timer()

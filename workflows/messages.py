@@ -62,6 +62,9 @@ class CaseInput(BaseModel):
     timings: CaseTimings = CaseTimings()
     use_search_attributes: bool = True
     state: CaseState | None = None
+    # POST /cases wrote the registration (seq 1) with the row, and started the run with its search
+    # attributes: the run's first task records nothing (workflows/client_case.py, REGISTERED_BY_THE_API).
+    registration_recorded: bool = False
 
 
 class PilotInput(BaseModel):

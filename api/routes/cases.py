@@ -29,7 +29,7 @@ from api.redaction import event_for_ministry
 from api.schemas import CaseCreate, CaseEventPublic, CaseFile, CasePublic, CaseRecordPublic, ReminderPublic
 from domain.calendar import local_date
 from domain.case_state import CaseState
-from domain.case_timers import registered
+from domain.case_timers import registered, registration_change
 from domain.roles import Role
 from persistence.models import CaseClient, CaseEvent, CaseRecord, ReminderRecord
 
@@ -59,18 +59,23 @@ async def open_case(body: CaseCreate, principal: PrincipalDep, sessions: Session
                      case_manager_id=body.case_manager_id or principal.user_id, applied_on=applied_on,
                      control_group=body.control_group, registered_by=principal.user_id,
                      registered_by_role=principal.role.value, created_at=now, updated_at=now)
-    kept = await in_thread(sessions, write_application, row, client)
+    # CASE-4: the registration is written with the row; the workflow begins from the same state
+    state = registered(case_input_of(row, case_timings(settings)))
+    registration = registration_change(state, principal.actor, now)
+    kept = await in_thread(sessions, write_application, row, client, registration)
     if not kept.written_now and not same_application(kept, client, applied_on=body.applied_on,
                                                      case_manager_id=body.case_manager_id,
                                                      control_group=body.control_group):
         raise RequestValidationError([{"loc": ("header", "Idempotency-Key"), "type": "value_error",
                                        "msg": "this key opened another application; use a new key for a new one"}])
-    case_input = case_input_of(kept.row, case_timings(settings))
+    # a retry of an opening written before: its workflow records the registration if it is not there
+    case_input = case_input_of(kept.row, case_timings(settings)).model_copy(
+        update={"registration_recorded": kept.written_now})
     await start_case_workflow(temporal, kept.row, case_input, settings.task_queue)  # no connection held
     await in_thread(sessions, mark_started, case_id)
     log.info("case opened", case_id=case_id, municipality=principal.municipality)
     if kept.written_now:  # the answer is what was just written, and the state the workflow begins from
-        return public_of(principal, kept.row, client_public(principal, kept.client), registered(case_input))
+        return public_of(principal, kept.row, client_public(principal, kept.client), state)
     # a retry of an opening written before: the case may have moved on since; read it as it is
     return await in_thread(sessions, case_public, principal, case_id, await live_state(temporal, case_id))
 
