@@ -67,7 +67,8 @@ async def test_hrs2_concurrent_entries_never_exceed_eight_hours_a_day_nor_forty_
     assert Counter(a.status_code for a in answers) == {201: 5, 409: 5}, [a.text for a in answers]
     assert all(refused_with(a, "HRS-2") for a in answers if a.status_code != 201)
 
-    entries = (await api.http.get(path, headers=me, params={"from": str(day), "to": str(monday + timedelta(6))})).json()
+    week = {"from": str(day), "to": str(monday + timedelta(6))}
+    entries = (await api.http.get(path, headers=me, params=week)).json()["items"]
     per_day: dict[str, Decimal] = defaultdict(Decimal)
     for entry in entries:
         per_day[entry["worked_on"]] += Decimal(entry["hours"])
@@ -128,7 +129,7 @@ async def test_hrs7_an_entry_racing_the_submission_is_in_the_frozen_snapshot_or_
     removed = {entry_id for entry_id, a in removals if a.status_code == 204}
     accepted = {a.json()["id"] for _, a in answers if a.status_code == 201} - removed
     timesheet = (await http.get(path, headers=head, params={"from": str(quarter.starts_on),
-                                                            "to": str(quarter.ends_on)})).json()
+                                                            "to": str(quarter.ends_on)})).json()["items"]
     assert {e["id"] for e in timesheet} == accepted | {first.json()["id"]}  # every 201 is in the timesheet…
     frozen = (await http.get(f"/reports/{report_id}", headers=head)).json()
     assert frozen["status"] == "submitted"
