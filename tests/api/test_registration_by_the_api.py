@@ -31,7 +31,7 @@ async def test_case4_the_registration_is_written_with_the_row_and_the_first_task
     opened = await api.http.post("/cases", headers=sw, json=BODY)
     assert opened.status_code == 201, opened.text
     case_id = opened.json()["case"]["case_id"]
-    events = (await api.http.get(f"/cases/{case_id}/events", headers=sw)).json()
+    events = (await api.http.get(f"/cases/{case_id}/events", headers=sw)).json()["items"]
     assert [(e["seq"], e["action"], e["actor_id"], e["actor_role"]) for e in events] == [
         (1, "registered", "sw-cesis-1", "social_worker")]
     assert events[0]["details"] == {"applied_on": opened.json()["case"]["applied_on"], "control_group": False}
@@ -50,7 +50,7 @@ async def test_case4_the_registration_is_written_with_the_row_and_the_first_task
 
     assessed = await api.http.post(f"/cases/{case_id}/assessment", headers=sw, json=assessment())
     assert assessed.status_code == 200, assessed.text
-    events = (await api.http.get(f"/cases/{case_id}/events", headers=sw)).json()
+    events = (await api.http.get(f"/cases/{case_id}/events", headers=sw)).json()["items"]
     assert [(e["seq"], e["action"]) for e in events] == [(1, "registered"), (2, "assessed")]
     result = await replayer().replay_workflow(await handle.fetch_history(), raise_on_replay_failure=False)
     assert result.replay_failure is None
