@@ -23,7 +23,7 @@ from typing import Any
 
 import structlog
 from temporalio.client import Client
-from temporalio.worker import Worker
+from temporalio.worker import Worker, WorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.assistant_records import AssistantActivities
@@ -95,13 +95,15 @@ class Workers:
         await asyncio.gather(*(worker.shutdown() for worker in self.workers))
 
 
-def build_workers(client: Client, settings: Settings, task_queue: str | None = None) -> Workers:
+def build_workers(client: Client, settings: Settings, task_queue: str | None = None,
+                  workflow_runner: WorkflowRunner = SANDBOX) -> Workers:
     """The workflows and the reservations on the task queue; the database writes on its records queue.
 
     ``reserve_place`` waits on an Update of the assistant's workflow, whose handler needs
     ``record_assistant_change``: the two never share slots, so reservations holding every slot
     of the main queue cannot stop the records they wait for (CAP-6, no deadlock). The main queue
     keeps every activity too, for the runs of workflows recorded before the records queue.
+    ``workflow_runner``: the sandbox, except for the simulator (see famassist/simulation/environment.py).
     """
     queue = task_queue or settings.task_queue
     engine = make_engine(settings.database_url, pool_size=settings.worker_db_pool_size,
@@ -123,7 +125,7 @@ def build_workers(client: Client, settings: Settings, task_queue: str | None = N
         activity_executor=main_threads, max_concurrent_activities=settings.worker_max_concurrent_activities,
         max_cached_workflows=settings.worker_max_cached_workflows,
         max_concurrent_workflow_tasks=settings.worker_max_concurrent_workflow_tasks,
-        workflow_runner=SANDBOX, graceful_shutdown_timeout=shutdown)
+        workflow_runner=workflow_runner, graceful_shutdown_timeout=shutdown)
     writer = Worker(
         client, task_queue=records_queue(queue), activities=records, activity_executor=record_threads,
         max_concurrent_activities=settings.worker_max_concurrent_record_activities, graceful_shutdown_timeout=shutdown)

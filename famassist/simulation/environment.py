@@ -36,10 +36,18 @@ CACHED_WORKFLOWS = 10_000
 
 
 def simulation_workers(env: WorkflowEnvironment, settings: Settings) -> Workers:
-    """worker.py's workers (the task queue's and the records queue's) for the server (the one call into worker.py)."""
+    """worker.py's workers (the task queue's and the records queue's) for the server (the one call into worker.py).
+
+    The workflows run outside the sandbox: it guards determinism while the workflows are written
+    (the tests and the replay test run them in it), and it costs more CPU than everything else a
+    simulated request does: every payload's serialisation context is fetched by running code in
+    the sandbox, with its import hooks put in place and taken away each time.
+    """
+    from temporalio.worker import UnsandboxedWorkflowRunner
+
     from worker import build_workers
 
-    return build_workers(env.client, settings)
+    return build_workers(env.client, settings, workflow_runner=UnsandboxedWorkflowRunner())
 
 
 class Clock:
