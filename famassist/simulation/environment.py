@@ -12,7 +12,7 @@ import tempfile
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -63,7 +63,7 @@ class Clock:
         import time_machine
 
         self._env = env
-        self._travel = time_machine.travel(datetime.now().astimezone(), tick=True)
+        self._travel = time_machine.travel(datetime.now(UTC), tick=True)
         self._coordinates: Any = None  # time_machine.Coordinates
 
     async def __aenter__(self) -> Clock:
