@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench bench-national clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,8 +28,12 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench.case_projection
 	$(BIN)/python -m bench.list_reads
-	$(BIN)/python -m bench.pilot_round
+	$(BIN)/python -m bench.pilot_round --only first
 	$(BIN)/python -m bench.api_load
+
+# The national round (43 municipalities, 250 assistants, 2,000 cases): about an hour on 2 cores.
+bench-national: $(STAMP)
+	$(BIN)/python -m bench.pilot_round --only national
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
