@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
-from urllib.parse import unquote
 
 import anyio
 import structlog
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -23,7 +20,7 @@ from api.errors import install_error_handlers
 from api.housekeeping import keep_house
 from api.idempotency import IdempotencyMiddleware
 from api.openapi import install_openapi
-from api.problems import INVALID_TYPE, problem
+from api.request_log import ControlCharacters, RequestLog
 from api.routes import (
     assistant_steps,
     assistants,
@@ -83,35 +80,13 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
     app.add_exception_handler(PoolTimeout, pool_busy)  # no free connection in time: 503, Retry-After
     app.add_middleware(IdempotencyMiddleware)  # inside the body limit: a huge body is refused before it is hashed
     app.add_middleware(BodyLimit, max_body_bytes=settings.max_body_bytes)  # 413 before any parsing
+    app.add_middleware(ControlCharacters)  # 422 for a NUL in the path or query, before any parsing
+    app.add_middleware(RequestLog)  # outermost: every answer has its request id and its log line
     modules = (health, cases, case_steps, reminders, municipalities, assistants, assistant_steps, timesheets,
                reports)
     for module in modules:
         app.include_router(module.router)
     install_openapi(app, [module.router for module in modules])
-
-    @app.middleware("http")
-    async def refuse_control_characters(request: Request,
-                                        call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        """422 for a path or query with control characters (no database stores a NUL)."""
-        text = unquote(request.url.path) + unquote(request.url.query)
-        if any(ord(c) < 32 or ord(c) == 127 for c in text):
-            return problem(422, "control characters are not allowed", type_=INVALID_TYPE, title="Invalid request",
-                errors=[{"loc": ["query"], "msg": "control characters are not allowed", "type": "value_error"}])
-        return await call_next(request)
-
-    @app.middleware("http")
-    async def request_log(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex[:16]
-        structlog.contextvars.bind_contextvars(request_id=request_id)
-        started = time.perf_counter()
-        try:
-            response = await call_next(request)
-        finally:
-            structlog.contextvars.unbind_contextvars("request_id")
-        response.headers["x-request-id"] = request_id
-        log.info("request", method=request.method, path=request.url.path, status=response.status_code,
-                 ms=round((time.perf_counter() - started) * 1000, 1), request_id=request_id)
-        return response
 
     return app
 

@@ -15,8 +15,10 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+import structlog
 from pydantic import SecretStr
 from sqlmodel import Session
+from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.requests import Request
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
@@ -289,3 +291,39 @@ def test_the_openapi_documents_503_413_and_idempotent_replayed_on_every_write(se
                 assert not any("Idempotent-Replayed" in answer.get("headers", {})
                                for answer in operation["responses"].values()), path
                 assert "413" not in operation["responses"], path
+
+
+# The outermost layers as plain ASGI middleware (issue 8): the request id and its log line, and the 422
+# for control characters, without Starlette's BaseHTTPMiddleware (an extra task and streams a request).
+
+async def test_every_answer_carries_its_request_id_and_one_log_line_without_the_query(
+        http: httpx.AsyncClient, settings: Settings) -> None:
+    with structlog.testing.capture_logs() as logs:
+        given = await http.get("/cases", headers={**auth(settings), "X-Request-ID": "abc-123"},
+                               params={"status": "registered"})
+        made = await http.get("/cases", headers=auth(settings))
+    assert given.status_code == 200 and given.headers["x-request-id"] == "abc-123"
+    assert made.status_code == 200 and len(made.headers["x-request-id"]) == 16
+    lines = [entry for entry in logs if entry["event"] == "request"]
+    assert [(e["request_id"], e["status"], e["path"]) for e in lines] == [
+        ("abc-123", 200, "/cases"), (made.headers["x-request-id"], 200, "/cases")]
+    assert all("registered" not in str(entry) for entry in lines)  # the query is never logged
+
+
+async def test_a_request_id_that_is_not_printable_is_replaced(http: httpx.AsyncClient,
+                                                              settings: Settings) -> None:
+    answer = await http.get("/cases", headers={**auth(settings), "X-Request-ID": "x\x7fy"})
+    assert answer.status_code == 200 and answer.headers["x-request-id"] != "x\x7fy"
+
+
+@pytest.mark.parametrize("path", ["/cases?status=a%00b", "/cases/a%01b", "/reminders?kind=%7F"])
+async def test_control_characters_in_the_path_or_query_answer_422(http: httpx.AsyncClient, settings: Settings,
+                                                                  path: str) -> None:
+    body = assert_problem(await http.get(path, headers=auth(settings)), 422)
+    assert body["errors"][0]["msg"] == "control characters are not allowed"
+
+
+def test_no_layer_of_the_app_is_a_base_http_middleware(settings: Settings) -> None:
+    app = create_app(settings)
+    layers: list[object] = [m.cls for m in app.user_middleware]
+    assert layers and BaseHTTPMiddleware not in layers
