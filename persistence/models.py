@@ -226,7 +226,9 @@ class TimesheetEntry(SQLModel, table=True):
 
     __tablename__ = "timesheet_entry"
     __table_args__ = (UniqueConstraint("request_key", name="uq_timesheet_entry_request_key"),
-                      Index("ix_timesheet_entry_assistant_worked", "assistant_id", "worked_on", "id"))
+                      Index("ix_timesheet_entry_assistant_worked", "assistant_id", "worked_on", "id"),
+                      # An id is never given twice, so a retried DELETE never removes a newer entry.
+                      {"sqlite_autoincrement": True})
 
     id: int | None = Field(default=None, primary_key=True)
     assistant_id: str = Field(index=True, foreign_key="assistant_record.assistant_id", max_length=100)

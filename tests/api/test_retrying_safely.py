@@ -21,7 +21,7 @@ from domain.calendar import add_months, local_date
 from domain.quarters import Quarter
 from domain.roles import Actor, Role
 from famassist.schedules import ensure_quarterly_schedule
-from tests.api.conftest import Api, eventually, new_assistant_id
+from tests.api.conftest import Api, eventually, new_assistant_id, serving_assistant
 from workflows.client_case import ClientCaseWorkflow, case_workflow_id
 
 
@@ -292,3 +292,25 @@ async def test_a_key_store_that_cannot_answer_gives_503_and_one_that_cannot_keep
     again = await api.http.post("/cases", headers={**sw, "Idempotency-Key": key}, json=body)
     assert again.status_code == 201 and again.json()["case"]["case_id"] == opened.json()["case"]["case_id"]
     assert len((await api.http.get("/cases", headers=sw)).json()["items"]) == 1  # found by its key: one case
+
+
+async def test_hrs1_a_retried_removal_never_removes_a_newer_entry(api: Api) -> None:
+    """A removed entry's id is never given again (SQLite too): a DELETE retried over a mobile
+    connection after a newer entry was logged answers 404 and leaves the newer entry alone."""
+    town = f"R{uuid.uuid4().hex[:6].upper()}"
+    ga = new_assistant_id()
+    await serving_assistant(api, ga, municipality=town)
+    me = api.auth(Role.ASSISTANT, municipality=town, user=ga)
+    path = f"/assistants/{ga}/timesheet"
+    day = local_date(datetime.now(UTC)) - timedelta(days=1)
+    body = {"worked_on": str(day), "hours": "1", "kind": "other"}
+
+    removed = (await api.http.post(path, headers=me, json=body)).json()["id"]
+    assert (await api.http.delete(f"{path}/{removed}", headers=me)).status_code == 204
+    newer = await api.http.post(path, headers=me, json=body)
+    assert newer.status_code == 201 and newer.json()["id"] > removed
+
+    retried = await api.http.delete(f"{path}/{removed}", headers=me)
+    assert retried.status_code == 404
+    kept = (await api.http.get(path, headers=me, params={"from": str(day), "to": str(day)})).json()["items"]
+    assert [e["id"] for e in kept] == [newer.json()["id"]]
