@@ -6,8 +6,11 @@ import asyncio
 import statistics
 import time
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 
+import httpx
 from temporalio.client import Client
 
 from bench.trivial import TrivialWorkflow
@@ -33,6 +36,19 @@ def percentile(values: list[float], p: int) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[p - 1]
 
 
+@asynccontextmanager
+async def user_clients(api: Api, users: int) -> AsyncIterator[list[httpx.AsyncClient]]:
+    """One HTTP client per user, as every user has a browser of their own.
+
+    One client shared by 64 users measures the load generator: httpcore's pool scans every
+    connection for every request (quadratic), and on this 2-core machine the benchmark process
+    spent a quarter of the CPU there, which every figure then carried as waiting.
+    """
+    async with AsyncExitStack() as stack:
+        yield [await stack.enter_async_context(httpx.AsyncClient(
+            base_url=api.http.base_url, timeout=api.http.timeout, verify=False)) for _ in range(users)]
+
+
 # --------------------------------------------------------------------------- #
 # (1) case starts: POST /cases against raw Temporal starts of a trivial workflow
 # --------------------------------------------------------------------------- #
@@ -54,17 +70,23 @@ async def raw_starts(client: Client, task_queue: str, starts: int, concurrency: 
 
 async def api_starts(api: Api, starts: int, concurrency: int) -> tuple[float, Recorder]:
     """POST /cases per second (each answered 201 counts), same concurrency as the raw starts."""
-    gate, recorder = asyncio.Semaphore(concurrency), Recorder()
+    recorder, users = Recorder(), asyncio.Queue[httpx.AsyncClient]()
     sw = social_worker(api.settings, new_town())
 
     async def start() -> None:
-        async with gate:
-            await recorder.send(api.http, "POST", "/cases", "POST /cases", headers=sw, json={
+        http = await users.get()  # at most ``concurrency`` at a time, each on its own client
+        try:
+            await recorder.send(http, "POST", "/cases", "POST /cases", headers=sw, json={
                 "full_name": "Jānis", "personal_code": PERSONAL_CODE, "consent": True})
+        finally:
+            users.put_nowait(http)
 
-    started = time.perf_counter()
-    await asyncio.gather(*[start() for _ in range(starts)])
-    elapsed = time.perf_counter() - started
+    async with user_clients(api, concurrency) as clients:
+        for http in clients:
+            users.put_nowait(http)
+        started = time.perf_counter()
+        await asyncio.gather(*[start() for _ in range(starts)])
+        elapsed = time.perf_counter() - started
     return sum(s.status == 201 for s in recorder.samples) / elapsed, recorder
 
 
@@ -96,13 +118,15 @@ class LoopRun:
 async def loops(api: Api, assistants: list[str], town: str, clients: int, deadline: float) -> LoopRun:
     """``clients`` first loops at once; loops still running at ``deadline`` seconds are cut off (incomplete)."""
     sw, recorder = social_worker(api.settings, town), Recorder()
-    tasks = [asyncio.create_task(first_loop(api.http, sw, a, recorder)) for a in slots(assistants, clients)]
-    started = time.perf_counter()
-    done, pending = await asyncio.wait(tasks, timeout=deadline)
-    elapsed = time.perf_counter() - started
-    for task in pending:
-        task.cancel()
-    await asyncio.gather(*pending, return_exceptions=True)
+    async with user_clients(api, clients) as https:
+        tasks = [asyncio.create_task(first_loop(http, sw, a, recorder))
+                 for http, a in zip(https, slots(assistants, clients), strict=True)]
+        started = time.perf_counter()
+        done, pending = await asyncio.wait(tasks, timeout=deadline)
+        elapsed = time.perf_counter() - started
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
     return LoopRun(clients, elapsed, sum(task.result() for task in done), len(pending), recorder)
 
 
@@ -169,12 +193,14 @@ async def referrals(api: Api, total: int, racing: int, places_left: int) -> Refe
     targets = [contested] * racing + slots(others, total - racing)
     run, recorder = ReferralRun(last_places=places_left, expected_held=PLACES_PER_ASSISTANT), Recorder()
 
-    async def refer(case_id: str, assistant: str) -> int:
-        answer = await recorder.send(api.http, "POST", f"/cases/{case_id}/referral", "POST referral", headers=sw,
+    async def refer(http: httpx.AsyncClient, case_id: str, assistant: str) -> int:
+        answer = await recorder.send(http, "POST", f"/cases/{case_id}/referral", "POST referral", headers=sw,
                                      json=referral(assistant, riga_today()))
         return 0 if answer is None else answer.status_code
 
-    statuses = await asyncio.gather(*[refer(c, a) for c, a in zip(ready[taken:], targets, strict=True)])
+    async with user_clients(api, total) as https:
+        statuses = await asyncio.gather(*[refer(h, c, a) for h, c, a in zip(https, ready[taken:], targets,
+                                                                             strict=True)])
     run.statuses, run.seconds = list(statuses), [s.seconds for s in recorder.samples]
     run.accepted_for_last = sum(s == 200 for s in statuses[:racing])
     run.others_refused = sum(400 <= s < 500 for s in statuses[racing:])  # they had room
