@@ -101,8 +101,10 @@ def build_workers(client: Client, settings: Settings, task_queue: str | None = N
 
     ``reserve_place`` waits on an Update of the assistant's workflow, whose handler needs
     ``record_assistant_change``: the two never share slots, so reservations holding every slot
-    of the main queue cannot stop the records they wait for (CAP-6, no deadlock). The main queue
-    keeps every activity too, for the runs of workflows recorded before the records queue.
+    of the main queue cannot stop the records they wait for (CAP-6, no deadlock). A case's and a
+    pilot's changes are written by local activities (workflows/entity.py), which have slots and
+    threads of their own; the reports' writes run on the records queue. The main queue keeps
+    every activity too, for the runs of workflows recorded before.
     ``workflow_runner``: the sandbox, except for the simulator (see famassist/simulation/environment.py).
     """
     queue = task_queue or settings.task_queue
@@ -116,13 +118,16 @@ def build_workers(client: Client, settings: Settings, task_queue: str | None = N
         cases.record_case_change, assistants.record_assistant_change, reports.participating_municipalities,
         reports.open_report, reports.build_report_snapshot, reports.record_report_change]
     reserve = CaseloadActivities(client).reserve_place
-    # Threads are started as needed: the main queue's run only the older runs' database writes.
-    main_threads = ThreadPoolExecutor(settings.worker_max_concurrent_activities, thread_name_prefix="activity")
+    # Threads are started as needed: the main queue's run the cases' and pilots' writes (local
+    # activities, each with a thread of its own) and the older runs' database writes.
+    main_threads = ThreadPoolExecutor(settings.worker_max_concurrent_activities
+                                      + settings.worker_max_concurrent_local_activities, thread_name_prefix="activity")
     record_threads = ThreadPoolExecutor(settings.worker_activity_threads, thread_name_prefix="record")
     shutdown = timedelta(seconds=settings.worker_shutdown_seconds)
     main = Worker(
         client, task_queue=queue, workflows=WORKFLOWS, activities=[reserve, *records],
         activity_executor=main_threads, max_concurrent_activities=settings.worker_max_concurrent_activities,
+        max_concurrent_local_activities=settings.worker_max_concurrent_local_activities,
         max_cached_workflows=settings.worker_max_cached_workflows,
         max_concurrent_workflow_tasks=settings.worker_max_concurrent_workflow_tasks,
         workflow_runner=workflow_runner, graceful_shutdown_timeout=shutdown)

@@ -57,8 +57,10 @@ class Settings(BaseSettings):
     worker_max_concurrent_activities: int = Field(default=100, ge=1)  # the task queue's: reservations (CAP-6)
     worker_max_concurrent_record_activities: int = Field(default=16, ge=1)  # the records queue's: database writes
     worker_activity_threads: int = Field(default=16, ge=1)  # the records queue's threads: ≥ its activities
+    # a case's or pilot's change written in its workflow task (local activities, their own slots and threads)
+    worker_max_concurrent_local_activities: int = Field(default=16, ge=1)
     worker_db_pool_size: int = Field(default=16, ge=1)  # the worker's database connections …
-    worker_db_max_overflow: int = Field(default=8, ge=0)  # … and this many more at a peak: ≥ the threads together
+    worker_db_max_overflow: int = Field(default=16, ge=0)  # … and this many more at a peak: ≥ the writers together
 
     # --- tokens -------------------------------------------------------------
     # The development signing key (HS256). Unset in production, where tokens
@@ -118,8 +120,10 @@ class Settings(BaseSettings):
         """A database write waits for neither a thread nor a connection while it holds a slot."""
         if self.worker_activity_threads < self.worker_max_concurrent_record_activities:
             raise ValueError("worker_activity_threads must be at least worker_max_concurrent_record_activities")
-        if self.worker_db_pool_size + self.worker_db_max_overflow < self.worker_activity_threads:
-            raise ValueError("worker_db_pool_size + worker_db_max_overflow must be at least worker_activity_threads")
+        writers = self.worker_activity_threads + self.worker_max_concurrent_local_activities
+        if self.worker_db_pool_size + self.worker_db_max_overflow < writers:
+            raise ValueError("worker_db_pool_size + worker_db_max_overflow must be at least worker_activity_threads "
+                             "+ worker_max_concurrent_local_activities")
         return self
 
     def signing_key(self) -> str | None:

@@ -14,7 +14,8 @@ def test_the_defaults_cache_more_workflows_than_there_are_active_cases_nationall
     settings = Settings()
     assert settings.worker_max_cached_workflows >= 15_000 > 1_000  # the SDK's default would evict and replay
     assert settings.worker_activity_threads >= settings.worker_max_concurrent_record_activities
-    assert settings.worker_db_pool_size + settings.worker_db_max_overflow >= settings.worker_activity_threads
+    assert settings.worker_db_pool_size + settings.worker_db_max_overflow >= (
+        settings.worker_activity_threads + settings.worker_max_concurrent_local_activities)
 
 
 def test_fewer_threads_than_record_slots_are_refused() -> None:
@@ -25,6 +26,12 @@ def test_fewer_threads_than_record_slots_are_refused() -> None:
 def test_fewer_connections_than_threads_are_refused() -> None:
     with pytest.raises(ValidationError, match="worker_db_pool_size"):
         Settings(worker_activity_threads=16, worker_db_pool_size=4, worker_db_max_overflow=4)
+
+
+def test_fewer_connections_than_record_threads_and_local_activities_together_are_refused() -> None:
+    with pytest.raises(ValidationError, match="worker_max_concurrent_local_activities"):
+        Settings(worker_activity_threads=16, worker_max_concurrent_local_activities=16,
+                 worker_db_pool_size=16, worker_db_max_overflow=8)
 
 
 def test_the_records_queue_is_named_after_the_task_queue() -> None:

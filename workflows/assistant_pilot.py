@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TypeVar
 
 from pydantic import BaseModel
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
@@ -33,7 +32,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.pilot_state import AssistantState, PilotChange
     from workflows.assistant_projection import FlagReassignment, RecordAssistantChange, assistant_projection_of
-    from workflows.entity import EntityWorkflow, records_task_queue, trial
+    from workflows.entity import EntityWorkflow, record, trial
     from workflows.messages import PilotInput as PilotInput
     from workflows.messages import assistant_workflow_id as assistant_workflow_id
 
@@ -84,14 +83,9 @@ class AssistantPilotWorkflow(EntityWorkflow):
 
     async def _record(self, change: PilotChange) -> None:
         state = self._state
-        await workflow.execute_activity(
-            "record_assistant_change",
-            RecordAssistantChange(assistant_id=state.assistant_id, municipality=state.municipality, change=change,
-                                  projection=assistant_projection_of(state, local_date(workflow.now()))),
-            start_to_close_timeout=timedelta(seconds=30),
-            retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=30)),
-            task_queue=records_task_queue(),
-        )
+        await record("record_assistant_change", RecordAssistantChange(
+            assistant_id=state.assistant_id, municipality=state.municipality, change=change,
+            projection=assistant_projection_of(state, local_date(workflow.now()))))
         for case_id in change.flag_cases:
             await self._flag_case(case_id, change.flag_rule or "PH-6")
         self._changed = True

@@ -55,7 +55,8 @@ def few_slots(database_url: str) -> Settings:
     """Two activity slots and two threads a queue: far fewer than the referrals at once."""
     return Settings(database_url=database_url, task_queue=f"crowd-{uuid.uuid4().hex[:8]}",
                     worker_max_concurrent_activities=2, worker_max_concurrent_record_activities=2,
-                    worker_activity_threads=2, worker_db_pool_size=2, worker_db_max_overflow=0,
+                    worker_activity_threads=2, worker_max_concurrent_local_activities=2,
+                    worker_db_pool_size=4, worker_db_max_overflow=0,
                     worker_shutdown_seconds=1)
 
 
