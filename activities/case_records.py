@@ -16,6 +16,7 @@ from temporalio.exceptions import ApplicationError
 from activities.assignments import write_assignments
 from activities.projection import apply_projection, write_reminders
 from persistence.db import SessionFactory
+from persistence.live_state import keep_live_state
 from persistence.models import CaseEvent, CaseRecord
 from persistence.unit_of_work import lock_row, write_transaction
 from workflows.case_projection import RecordCaseChange
@@ -65,3 +66,6 @@ class CaseActivities:
         apply_projection(session, row, record.projection, change.seq, change.at)
         write_reminders(session, record.municipality, change.raised, change.resolved, case_id=record.case_id)
         write_assignments(session, record.case_id, change)  # HRS-3
+        if record.state is not None:
+            keep_live_state(session, record.case_id, change.seq, record.state)
+

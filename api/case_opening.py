@@ -35,10 +35,11 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
 from domain.case_model import CaseStatus
-from domain.case_state import CaseChange, CaseTimings
+from domain.case_state import CaseChange, CaseState, CaseTimings
 from domain.roles import Actor, Role
 from famassist.settings import Settings
 from persistence.db import SessionFactory
+from persistence.live_state import keep_live_state
 from persistence.models import CaseClient, CaseEvent, CaseRecord
 from persistence.unit_of_work import begin_write, lock_name
 from workflows.client_case import CASE_STATUS, MUNICIPALITY, CaseInput, ClientCaseWorkflow, case_workflow_id
@@ -54,11 +55,12 @@ class Application:
 
 
 def write_application(session: Session, row: CaseRecord, client: CaseClient,
-                      registration: CaseChange | None = None) -> Application:
+                      registration: CaseChange | None = None, state: CaseState | None = None) -> Application:
     """Write the unfinished row and the client's data at once; what is there already on a retry.
 
     With ``registration`` (CASE-4), the case's first change is written with them, and the row
     as that change leaves it: its workflow then has nothing to record before its first step.
+    ``state``: the state the registration leaves, kept for ``GET /cases/{id}``.
     """
     begin_write(session)  # one opening of this case at a time, on both databases
     lock_name(session, f"case:{row.case_id}")
@@ -75,6 +77,8 @@ def write_application(session: Session, row: CaseRecord, client: CaseClient,
                                   actor_id=registration.actor.user_id, actor_role=registration.actor.role.value,
                                   action=registration.action, reason=registration.reason,
                                   details=registration.details))
+            if state is not None:
+                keep_live_state(session, row.case_id, registration.seq, state.model_dump(mode="json"))
         try:
             session.commit()
             return Application(row, client, written_now=True)

@@ -8,10 +8,13 @@ from temporalio.client import Client
 from temporalio.service import RPCError
 
 from api.auth import Principal, may_see_personal_data
+from api.db_calls import in_thread
 from api.redaction import state_for_ministry
 from api.schemas import CasePublic, CaseRecordPublic, ClientPublic
 from domain.case_state import CaseState
 from domain.roles import Role
+from persistence.db import SessionFactory
+from persistence.live_state import live_state_kept
 from persistence.models import CaseClient, CaseRecord
 from workflows.client_case import ClientCaseWorkflow, case_workflow_id
 
@@ -41,6 +44,21 @@ def case_public(session: Session, principal: Principal, case_id: str, live: Case
     row = session.get(CaseRecord, case_id)
     assert row is not None, "a case row is never removed"
     return public_of(principal, row, client_of(session, principal, case_id), live)
+
+
+def case_as_recorded(session: Session, principal: Principal, case_id: str) -> CasePublic | None:
+    """The case with the state its last recorded change left, read in one go; None when no state is
+    kept for it (a run from before ``case_live_state``): then read it with :func:`read_live`."""
+    live = live_state_kept(session, case_id)
+    return None if live is None else case_public(session, principal, case_id, live)
+
+
+async def read_live(sessions: SessionFactory, temporal: Client, principal: Principal, case_id: str) -> CasePublic:
+    """The case and its state, from the database (kept with every change), else by Query."""
+    public = await in_thread(sessions, case_as_recorded, principal, case_id)
+    if public is not None:
+        return public
+    return await in_thread(sessions, case_public, principal, case_id, await live_state(temporal, case_id))
 
 
 def public_of(principal: Principal, row: CaseRecord, client: ClientPublic | None,

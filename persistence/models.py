@@ -67,6 +67,22 @@ class CaseClient(SQLModel, table=True):
     consent_given: bool
 
 
+class CaseLiveState(SQLModel, table=True):
+    """The case workflow's state as its last recorded change left it: ``GET /cases/{id}`` reads it
+    here instead of asking the workflow (a Query waits behind the workflow's tasks under load).
+
+    Written in the transaction of every change (activities/case_records.py) and of the
+    registration (api/case_opening.py); a run that has recorded no change since this table
+    came has no row here, and its case is read by Query.
+    """
+
+    __tablename__ = "case_live_state"
+
+    case_id: str = Field(primary_key=True, foreign_key="case_record.case_id", max_length=36)
+    version: int  # the audit sequence of the change that left this state
+    state: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+
+
 class CaseEvent(SQLModel, table=True):
     """The append-only audit trail of a case (CASE-4: who, when, what, why)."""
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -39,6 +40,7 @@ class RecordCaseChange(BaseModel):
     municipality: str
     change: CaseChange
     projection: CaseProjection
+    state: dict[str, Any] | None = None  # the state the change left (JSON), read by GET /cases/{id}
 
 
 def projection_of(state: CaseState) -> CaseProjection:

@@ -39,7 +39,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.pilot_commands import ClientChanged, ReleasePlace, ReservePlace
     from workflows.assistant_projection import FlagReassignment
     from workflows.case_projection import RecordCaseChange, ReservePlaceRequest, projection_of
-    from workflows.entity import NO_WAITING_NO_NOOP, EntityWorkflow, records_task_queue, trial
+    from workflows.entity import NO_WAITING_NO_NOOP, EntityWorkflow, record, trial
     from workflows.messages import ASSISTANT as ASSISTANT
     from workflows.messages import CASE_STATUS as CASE_STATUS
     from workflows.messages import MUNICIPALITY as MUNICIPALITY
@@ -109,14 +109,9 @@ class ClientCaseWorkflow(EntityWorkflow):
 
     async def _record(self, change: CaseChange) -> None:
         state = self._state
-        await workflow.execute_activity(
-            "record_case_change",
-            RecordCaseChange(case_id=state.case_id, municipality=state.municipality, change=change,
-                             projection=projection_of(state)),
-            start_to_close_timeout=timedelta(seconds=30),
-            retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=30)),
-            task_queue=records_task_queue(),
-        )
+        await record("record_case_change", RecordCaseChange(
+            case_id=state.case_id, municipality=state.municipality, change=change, projection=projection_of(state),
+            state=state.model_dump(mode="json")))  # as it is now, whatever changes it later
         if self._input.use_search_attributes:
             self._upsert_search_attributes()
 

@@ -20,7 +20,7 @@ from api.case_opening import (
     start_case_workflow,
     write_application,
 )
-from api.case_views import case_public, client_public, live_state, public_of
+from api.case_views import case_public, client_public, live_state, public_of, read_live
 from api.db_calls import in_thread
 from api.deps import ReadableCase, SessionDep, SessionsDep, SettingsDep, TemporalDep
 from api.idempotency import RequestKeyDep
@@ -31,6 +31,7 @@ from domain.calendar import local_date
 from domain.case_state import CaseState
 from domain.case_timers import registered, registration_change
 from domain.roles import Role
+from persistence.live_state import live_state_kept
 from persistence.models import CaseClient, CaseEvent, CaseRecord, ReminderRecord
 
 router = APIRouter(prefix="/cases", tags=["cases"])
@@ -62,7 +63,7 @@ async def open_case(body: CaseCreate, principal: PrincipalDep, sessions: Session
     # CASE-4: the registration is written with the row; the workflow begins from the same state
     state = registered(case_input_of(row, case_timings(settings)))
     registration = registration_change(state, principal.actor, now)
-    kept = await in_thread(sessions, write_application, row, client, registration)
+    kept = await in_thread(sessions, write_application, row, client, registration, state)
     if not kept.written_now and not same_application(kept, client, applied_on=body.applied_on,
                                                      case_manager_id=body.case_manager_id,
                                                      control_group=body.control_group):
@@ -77,7 +78,7 @@ async def open_case(body: CaseCreate, principal: PrincipalDep, sessions: Session
     if kept.written_now:  # the answer is what was just written, and the state the workflow begins from
         return public_of(principal, kept.row, client_public(principal, kept.client), state)
     # a retry of an opening written before: the case may have moved on since; read it as it is
-    return await in_thread(sessions, case_public, principal, case_id, await live_state(temporal, case_id))
+    return await read_live(sessions, temporal, principal, case_id)
 
 
 CASE_ORDER = Keyset("cases", (Key("created_at", col(CaseRecord.created_at), datetime, descending=True),
@@ -110,9 +111,9 @@ def list_cases(
 @router.get("/{case_id}")
 async def read_case(row: ReadableCase, principal: PrincipalDep, sessions: SessionsDep,
                     temporal: TemporalDep) -> CasePublic:
-    """The case's projection plus its workflow's live state (the ministry sees no personal data)."""
-    live = await live_state(temporal, row.case_id)
-    return await in_thread(sessions, case_public, principal, row.case_id, live)
+    """The case's projection plus its workflow's state as its last change left it (the ministry sees
+    no personal data). Both are written in one transaction, so they always agree."""
+    return await read_live(sessions, temporal, principal, row.case_id)
 
 
 @router.get("/{case_id}/events")
@@ -128,11 +129,22 @@ def case_events(row: ReadableCase, principal: PrincipalDep, session: SessionDep,
 async def case_file(row: ReadableCase, principal: PrincipalDep, sessions: SessionsDep,
                     temporal: TemporalDep) -> CaseFile:
     """CASE-5: the whole file of one case as one document, for the client's right to see it."""
+    found = await in_thread(sessions, _case_file, principal, row.case_id)
+    if found is not None:
+        return found
+    # no state kept for it yet (a run from before): its workflow's, by Query
     live = await live_state(temporal, row.case_id)
-    return await in_thread(sessions, _case_file, principal, row.case_id, live)
+    asked = await in_thread(sessions, _case_file, principal, row.case_id, live, asked=True)
+    assert asked is not None
+    return asked
 
 
-def _case_file(session: Session, principal: Principal, case_id: str, live: CaseState | None) -> CaseFile:
+def _case_file(session: Session, principal: Principal, case_id: str, live: CaseState | None = None, *,
+               asked: bool = False) -> CaseFile | None:
+    """The file in one transaction: with the state kept with its last change or, ``asked``, with ``live``
+    (the workflow's answer, or None when it could not answer); None: no state kept, ask the workflow."""
+    if not asked and (live := live_state_kept(session, case_id)) is None:
+        return None
     public = case_public(session, principal, case_id, live)
     assert public.client is not None
     events = session.exec(select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(col(CaseEvent.seq)))
