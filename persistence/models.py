@@ -346,3 +346,31 @@ class CaseAssignment(SQLModel, table=True):
     to_date: date | None = None
     ended_by: str | None = Field(default=None, max_length=12)  # closed, re-referred, withdrawn
     opened_seq: int  # the case's audit sequence number of the referral (CASE-4)
+
+
+# --- RES-2: the study's periodic assessments (issue 9) ----------------------------------------
+
+class ResearchAssessment(SQLModel, table=True):
+    """RES-2: one periodic assessment of a client's social situation and functioning, served and
+    control-group cases alike; written by the case projection from the case's change (CASE-4).
+
+    ``scores``: every configured domain (default: the ten skill areas of §5.2) → 1 (cannot manage
+    without help) … 5 (manages independently), or null for "not applicable". No free text.
+    """
+
+    __tablename__ = "research_assessment"
+    __table_args__ = (UniqueConstraint("case_id", "number", name="uq_research_assessment_case_number"),
+                      Index("ix_research_assessment_municipality_assessed", "municipality", "assessed_on", "id"),
+                      {"sqlite_autoincrement": True})
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: str = Field(index=True, foreign_key="case_record.case_id", max_length=36)
+    municipality: str = Field(max_length=20)
+    number: int  # 1: the one due at registration, then one per period (RES-2)
+    due_on: date
+    assessed_on: date  # a Riga date
+    control_group: bool  # RES-1, as the case was when assessed
+    scores: dict[str, int | None] = Field(sa_column=Column(JSON, nullable=False))
+    seq: int  # the case's audit sequence number of the change that recorded it (CASE-4)
+    recorded_by: str = Field(max_length=100)
+    recorded_at: datetime = _utc(nullable=False)
