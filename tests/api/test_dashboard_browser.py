@@ -44,7 +44,7 @@ def database_url(sqlite_url: str) -> str:
 async def served(dev_server: WorkflowEnvironment, settings: Settings) -> AsyncIterator[tuple[Api, str]]:
     """The app on a free local port, with a worker; an Api client over real HTTP."""
     app = create_app(settings, temporal=dev_server.client)
-    if MINISTRY_ROUTE not in {getattr(route, "path", None) for route in app.routes}:
+    if MINISTRY_ROUTE not in app.openapi()["paths"]:  # every route is in the OpenAPI
         pytest.skip("the /ministry endpoints are not in this branch yet (branch i9-ministry, issue 9): "
                     "the lead removes this skip when both branches are merged")
     port = free_port()
