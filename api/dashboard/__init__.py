@@ -55,8 +55,10 @@ def _documented_headers() -> dict[str, dict[str, object]]:
 def _add(path: str, name: str, media_type: str, summary: str) -> None:
     charset = "; charset=utf-8"
 
-    def serve() -> Response:
-        return Response(_content(name), media_type=media_type + charset, headers=SECURITY_HEADERS)
+    content = _content(name)  # read once, at import: serving never waits for a thread or the disk
+
+    async def serve() -> Response:
+        return Response(content, media_type=media_type + charset, headers=SECURITY_HEADERS)
 
     serve.__name__ = "dashboard_" + (name.replace(".", "_"))
     router.add_api_route(
