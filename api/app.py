@@ -16,6 +16,7 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from api.body_limit import BodyLimit
+from api.dashboard import router as dashboard_router
 from api.errors import install_error_handlers
 from api.housekeeping import keep_house
 from api.idempotency import IdempotencyMiddleware
@@ -86,6 +87,7 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
                reports)
     for module in modules:
         app.include_router(module.router)
+    app.include_router(dashboard_router)  # the ministry's page (issue 9): static, no token needed to load it
     install_openapi(app, [module.router for module in modules])
 
     return app

@@ -177,7 +177,8 @@ def run_stack(settings: Settings, *, start_temporal: bool = True) -> int:
             print(f"The stack did not come up: {failure}", file=sys.stderr)
             return 1
         if not stopping:
-            print(f"\nfamassist is running.\n  API docs:    {api}/docs\n  Health:      {api}/health")
+            print(f"\nfamassist is running.\n  API docs:    {api}/docs\n  Health:      {api}/health\n"
+                  f"  Dashboard:   {api}/dashboard")
             if start_temporal:
                 print(f"  Temporal UI: http://{host}:{settings.temporal_ui_port}")
             print("  A token:     .venv/bin/famassist token --role social_worker --municipality CESIS --user sw-1\n"

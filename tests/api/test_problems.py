@@ -240,7 +240,7 @@ def test_the_openapi_documents_every_answer_and_the_idempotency_key(settings: Se
             for status in answers - {"200", "201", "202", "204"}:
                 content = operation["responses"][status]["content"]
                 assert (PROBLEM in content) or path == "/health", (method, path, status)
-            if path != "/health":
+            if path != "/health" and not path.startswith("/dashboard"):  # the dashboard's files hold no data
                 assert {"401", "403"} <= answers, (method, path)
             if method in {"post", "put", "delete"}:
                 assert {"409", "422"} <= answers
