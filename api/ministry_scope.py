@@ -58,7 +58,7 @@ class Scope:
 def ministry_scope(
     request: Request, principal: PrincipalDep,
     municipality: Annotated[str | None, Query(
-        max_length=20, pattern=MUNICIPALITY_CODE.pattern,
+        max_length=20, pattern=f"^{MUNICIPALITY_CODE.pattern}$",
         description="One municipality's code (the ministry; a service head's own is implied).")] = None,
     first: Annotated[date | None, Query(alias="from", description=(
         "The first Riga day counted figures count in (default 2020-01-01)."))] = None,
