@@ -3,13 +3,14 @@ over the read models (never a workflow), however many municipalities there are."
 
 from __future__ import annotations
 
+from datetime import timedelta
 from fractions import Fraction
 from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, func
 
-from api.ministry_scope import Scope, Tallies, columns
+from api.ministry_scope import Scope, Tallies, columns, day_count, day_number, fraction
 from domain.calendar import add_months
 from domain.case_model import CaseStatus, Decision
 from domain.case_state import ReminderKind
@@ -20,7 +21,6 @@ from domain.figures import (
     Max,
     Raw,
     Value,
-    band,
     decimal,
     labelled,
     mean,
@@ -104,28 +104,31 @@ def capacity(session: Session, scope: Scope) -> Tallies:
                      PILOT.municipality)
     for municipality, load_text, capacity_text, count in session.execute(loads).all():
         raw = tallies[municipality]
-        load, room = Fraction(load_text or "0"), Fraction(capacity_text or "0")
+        load, room = fraction(load_text), fraction(capacity_text)
         raw["serving"] += count
         raw["load"] += load * count
         raw["capacity"] += room * count
         raw["with_room"] += count if load < room else 0
         label = utilisation_band(load, room)
         raw["bands"][label] = raw["bands"].get(label, 0) + count
-    waiting = scope.of(sa.select(CASE.municipality, CASE.decided_on, func.count()).where(
-        CASE.status == CaseStatus.DECIDED.value, CASE.decision == Decision.GRANTED.value,
-        CASE.workflow_started.is_(True)).group_by(CASE.municipality, CASE.decided_on),
-        CASE.municipality)
-    for municipality, decided_on, count in session.execute(waiting).all():
-        raw = tallies[municipality]
+    # Granted, not yet referred: counted and timed by the decision's day in SQL (one row per municipality).
+    decided = CASE.decided_on
+    since = {label: scope.today - timedelta(days=upper) for upper, label in WAITING_BANDS if upper is not None}
+    waiting = scope.of(sa.select(
+        CASE.municipality, func.count(), func.count(decided), func.min(decided), func.sum(day_number(session, decided)),
+        *(func.sum(sa.case((decided >= day, 1), else_=0)) for day in since.values()))
+        .where(CASE.status == CaseStatus.DECIDED.value, CASE.decision == Decision.GRANTED.value,
+               CASE.workflow_started.is_(True)).group_by(CASE.municipality), CASE.municipality)
+    today = day_count(scope.today)
+    for municipality, count, dated, first, days, *within in session.execute(waiting).all():
+        raw = tallies[municipality]  # a decision recorded before its day was kept is counted, not timed
         raw["waiting"] += count
-        if decided_on is None:  # a decision recorded before its day was kept: counted, not timed
-            continue
-        days = max((scope.today - decided_on).days, 0)
-        raw["waited"] += days * count
-        raw["dated"] += count
-        raw["longest"] += Max(days)
-        label = band(days, WAITING_BANDS)
-        raw["waits"][label] = raw["waits"].get(label, 0) + count
+        raw["dated"] += dated
+        raw["waited"] += today * dated - int(days or 0)
+        raw["longest"] += Max((scope.today - first).days if first else None)
+        banded = [_one(n) for n in within] + [dated]  # cumulative: up to 7 days, up to 30, up to 90, all
+        for (_, label), n, before in zip(WAITING_BANDS, banded, [0, *banded], strict=False):
+            raw["waits"][label] = raw["waits"].get(label, 0) + n - before
     return tallies
 
 

@@ -122,14 +122,14 @@ def money(session: Session, scope: Scope, settings: Settings) -> Tallies:
     each assistant's service hours of the year of ``to`` against the yearly cap (HRS-5)."""
     tallies = Tallies(MONEY_TALLY)
     hours = sa.cast(ENTRY.hours, sa.Numeric(10, 2))
-    year, month = sa.extract("year", ENTRY.worked_on), sa.extract("month", ENTRY.worked_on)
-    worked = scope.of(sa.select(ENTRY.municipality, ENTRY.kind, year, month, func.sum(hours))
+    # By day in the index's order (no sort, no date function per row), folded into quarters here.
+    worked = scope.of(sa.select(ENTRY.municipality, ENTRY.kind, ENTRY.worked_on, func.sum(hours))
                       .where(ENTRY.worked_on.between(scope.first, scope.last))
-                      .group_by(ENTRY.municipality, ENTRY.kind, year, month),
-                      ENTRY.municipality)
-    for municipality, kind, in_year, in_month, summed in session.execute(worked).all():
+                      .group_by(ENTRY.municipality, ENTRY.kind, ENTRY.worked_on), ENTRY.municipality)
+    labels: dict[tuple[int, int], str] = {}
+    for municipality, kind, day, summed in session.execute(worked).all():
         raw = tallies[municipality]
-        label = Quarter.of(date(int(in_year), int(in_month), 1)).label
+        label = labels.get((day.year, day.month)) or labels.setdefault((day.year, day.month), Quarter.of(day).label)
         _add(raw["hours"], kind, _hours(summed))
         if kind in KINDS:
             _add(raw[f"{kind}_q"], label, _hours(summed))
@@ -147,8 +147,8 @@ def money(session: Session, scope: Scope, settings: Settings) -> Tallies:
         _add(raw["reports"], status, 1)
     cap_year_from = date(scope.last.year, 1, 1)  # HRS-5: the cap counts from January
     per_assistant = scope.of(sa.select(ENTRY.municipality, ENTRY.assistant_id, func.sum(hours))
-                             .where(ENTRY.worked_on.between(cap_year_from, scope.last),
-                                    ENTRY.kind == EntryKind.SERVICE.value)
+                             .where(ENTRY.kind == EntryKind.SERVICE.value,
+                                    ENTRY.worked_on.between(cap_year_from, scope.last))
                              .group_by(ENTRY.municipality, ENTRY.assistant_id),
                              ENTRY.municipality)
     cap = settings.yearly_hour_cap

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from fractions import Fraction
+from functools import lru_cache
 from typing import Annotated, Any
 
+import sqlalchemy as sa
 from fastapi import Depends, HTTPException, Query, Request, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import Session, SQLModel, func, select
 
 from api.auth import MUNICIPALITY_CODE, PrincipalDep
 from api.pagination import refuse_unknown_query
@@ -83,6 +86,25 @@ def ministry_scope(
 
 
 ScopeDep = Annotated[Scope, Depends(ministry_scope)]
+EPOCH = date(1970, 1, 1)
+
+
+def day_count(day: date) -> int:
+    """Days since 1970-01-01: what :func:`day_number` counts in SQL."""
+    return (day - EPOCH).days
+
+
+def day_number(session: Session, column: Any) -> Any:
+    """A date column as days since 1970-01-01, summed exactly on both databases (julianday on SQLite)."""
+    if session.get_bind().dialect.name == "sqlite":
+        return sa.cast(func.julianday(column) - 2440587.5, sa.Integer)
+    return column - sa.cast(sa.literal(EPOCH.isoformat()), sa.Date)
+
+
+@lru_cache(maxsize=4096)
+def fraction(text: str | None) -> Fraction:
+    """An exact fraction as the assistant projection writes it ("3/4"), parsed once (CAP-2)."""
+    return Fraction(text or "0")
 
 
 def columns(model: type[SQLModel]) -> Any:

@@ -392,23 +392,32 @@ def _columns(model: type[SQLModel], *names: str) -> list[Any]:
     return [model.__table__.c[name] for name in names]  # type: ignore[attr-defined]
 
 
+CLOSED_ONLY: dict[str, Any] = {f"{dialect}_where": text("closed_on IS NOT NULL")
+                               for dialect in ("sqlite", "postgresql")}
+
 MINISTRY_INDEXES = (
     # MIN-4: cases by status and target group, of the cases applied for in a range
     Index("ix_case_record_ministry_outcomes", *_columns(
         CaseRecord, "municipality", "status", "target_group", "control_group", "urgent", "needs_reassignment",
         "applied_on", "period_number", "workflow_started")),
     # MIN-3: decisions within the due period, counted by the decision's day
-    Index("ix_case_record_ministry_decided", *_columns(CaseRecord, "decided_on", "municipality", "decision_days")),
-    # MIN-4: closures by reason and service duration, counted by the closure's day
+    Index("ix_case_record_ministry_decided", *_columns(
+        CaseRecord, "municipality", "decided_on", "decision_days", "workflow_started")),
+    # MIN-4: closures by reason and service duration, counted by the closure's day (closed cases only)
     Index("ix_case_record_ministry_closed", *_columns(
-        CaseRecord, "closed_on", "municipality", "closure_reason", "service_days", "period_number", "follow_up_done")),
-    # MIN-2: granted cases not yet referred; MIN-3: reviews overdue (by the period's end)
-    Index("ix_case_record_ministry_status_period", *_columns(
-        CaseRecord, "status", "period_ends_on", "municipality", "decision", "decided_on")),
+        CaseRecord, "municipality", "closure_reason", "closed_on", "service_days", "period_number", "follow_up_done",
+        "workflow_started"), **CLOSED_ONLY),
+    # MIN-2: granted cases not yet referred, by municipality and the decision's day
+    Index("ix_case_record_ministry_waiting", *_columns(
+        CaseRecord, "status", "decision", "municipality", "decided_on", "workflow_started")),
+    # MIN-3: reviews overdue (by the period's end)
+    Index("ix_case_record_ministry_period", *_columns(
+        CaseRecord, "status", "period_ends_on", "municipality", "workflow_started")),
     # MIN-3: open reminders by kind
     Index("ix_reminder_ministry_open", *_columns(ReminderRecord, "municipality", "kind", "raised_at", "due_at"),
           **OPEN_ONLY),
     # MIN-5: hours by quarter and kind; each assistant's use of the yearly cap
-    Index("ix_timesheet_entry_ministry", *_columns(
-        TimesheetEntry, "worked_on", "municipality", "kind", "assistant_id", "hours")),
+    Index("ix_timesheet_entry_ministry", *_columns(TimesheetEntry, "municipality", "kind", "worked_on", "hours")),
+    Index("ix_timesheet_entry_ministry_cap", *_columns(
+        TimesheetEntry, "kind", "municipality", "assistant_id", "worked_on", "hours")),
 )

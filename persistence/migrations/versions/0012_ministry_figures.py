@@ -19,17 +19,23 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 OPEN_ONLY = {f"{dialect}_where": sa.text("resolved_at IS NULL") for dialect in ("sqlite", "postgresql")}
+CLOSED_ONLY = {f"{dialect}_where": sa.text("closed_on IS NOT NULL") for dialect in ("sqlite", "postgresql")}
 INDEXES: list[tuple[str, str, list[str], dict[str, Any]]] = [
     ('ix_case_record_ministry_outcomes', 'case_record',
      ['municipality', 'status', 'target_group', 'control_group', 'urgent', 'needs_reassignment', 'applied_on',
       'period_number', 'workflow_started'], {}),
-    ('ix_case_record_ministry_decided', 'case_record', ['decided_on', 'municipality', 'decision_days'], {}),
+    ('ix_case_record_ministry_decided', 'case_record', ['municipality', 'decided_on', 'decision_days',
+                                                        'workflow_started'], {}),
     ('ix_case_record_ministry_closed', 'case_record',
-     ['closed_on', 'municipality', 'closure_reason', 'service_days', 'period_number', 'follow_up_done'], {}),
-    ('ix_case_record_ministry_status_period', 'case_record',
-     ['status', 'period_ends_on', 'municipality', 'decision', 'decided_on'], {}),
+     ['municipality', 'closure_reason', 'closed_on', 'service_days', 'period_number', 'follow_up_done',
+      'workflow_started'], CLOSED_ONLY),
+    ('ix_case_record_ministry_waiting', 'case_record',
+     ['status', 'decision', 'municipality', 'decided_on', 'workflow_started'], {}),
+    ('ix_case_record_ministry_period', 'case_record', ['status', 'period_ends_on', 'municipality', 'workflow_started'],
+     {}),
     ('ix_reminder_ministry_open', 'reminder', ['municipality', 'kind', 'raised_at', 'due_at'], OPEN_ONLY),
-    ('ix_timesheet_entry_ministry', 'timesheet_entry', ['worked_on', 'municipality', 'kind', 'assistant_id', 'hours'],
+    ('ix_timesheet_entry_ministry', 'timesheet_entry', ['municipality', 'kind', 'worked_on', 'hours'], {}),
+    ('ix_timesheet_entry_ministry_cap', 'timesheet_entry', ['kind', 'municipality', 'assistant_id', 'worked_on', 'hours'],
      {}),
 ]
 
