@@ -28,6 +28,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench.case_projection
 	$(BIN)/python -m bench.list_reads
+	$(BIN)/python -m bench.ministry_reads
 	$(BIN)/python -m bench.pilot_round --only first
 	$(BIN)/python -m bench.api_load
 

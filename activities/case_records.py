@@ -14,6 +14,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.assignments import write_assignments
+from activities.milestones import note_milestones
 from activities.projection import apply_projection, write_reminders
 from persistence.db import SessionFactory
 from persistence.live_state import keep_live_state
@@ -64,6 +65,7 @@ class CaseActivities:
         ))
         row.workflow_started = True  # its workflow runs: the opening is complete, whatever the API saw
         apply_projection(session, row, record.projection, change.seq, change.at)
+        note_milestones(row, change)  # MIN-2…MIN-4: the steps' days
         write_reminders(session, record.municipality, change.raised, change.resolved, case_id=record.case_id)
         write_assignments(session, record.case_id, change)  # HRS-3
         if record.state is not None:

@@ -1,8 +1,10 @@
-"""A national-scale read model, written straight through the tables in bulk (issue 8, benchmark 4).
+"""A national-scale read model, written straight through the tables in bulk (issue 8, benchmark 4; issue 9).
 
 The default :class:`Scale` is the whole country two years into the service: 43 municipalities,
-2,500 assistants, 100,000 cases with their audit events, 50,000 reminders (most resolved, many
+2,500 assistants, 100,000 cases with 300,000 audit events, 50,000 reminders (most resolved, many
 open ones overdue), 8 quarters of reports with snapshots of every assistant's lines, timesheets.
+Each case carries what the ministry's figures count (issue 9, MIN-1…MIN-5): its target group,
+decision and the days of its steps, its service periods and closure, as its status implies.
 Names and personal codes are made up (``Client NNNNNN``). Rows are inserted with one
 ``INSERT … VALUES`` per batch, in one transaction per table: a minute or two on PostgreSQL.
 
@@ -23,7 +25,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
 from domain.calendar import local_date
-from domain.case_model import CaseStatus
+from domain.case_model import CaseStatus, ClosureReason, TargetGroup
 from domain.case_state import ReminderKind
 from domain.pilot_phase import AssistantPhase
 from domain.quarters import Quarter
@@ -50,6 +52,10 @@ SERVED = {CaseStatus.REFERRED.value, CaseStatus.IN_SERVICE.value, CaseStatus.REV
           CaseStatus.EXTENDED.value, CaseStatus.CLOSED.value}
 PHASES = [AssistantPhase.FULL_SERVICE.value] * 6 + [AssistantPhase.LIMITED_SERVICE.value,
                                                     AssistantPhase.TRAINING.value, AssistantPhase.WITHDRAWN.value]
+LOADS = ["0", "1/6", "1/4", "1/3", "1/2", "7/12", "3/4", "5/6", "1"]  # CAP-2 weights held of 1 FTE
+GROUPS = [g.value for g in TargetGroup]
+REASONS = [r.value for r in ClosureReason]
+DECIDED = {CaseStatus.DECIDED.value} | SERVED
 CASE_REMINDERS = [k.value for k in (ReminderKind.DECISION_DUE, ReminderKind.REVIEW_DUE, ReminderKind.FOLLOW_UP_DUE,
                                     ReminderKind.SIGNIFICANT_CHANGE, ReminderKind.NEEDS_REASSIGNMENT)]
 
@@ -61,7 +67,7 @@ class Scale:
     cases: int = 100_000
     reminders: int = 50_000
     quarters: int = 8
-    events_per_case: int = 2
+    events_per_case: int = 3  # 300,000 audit events (CASE-4) for 100,000 cases (issue 9)
     busy_case_events: int = 1_000  # one case's long audit trail, for deep pages of GET /cases/{id}/events
     entries_per_assistant: int = 20  # in the last 40 days
     busy_entries: int = 1_400  # one assistant's two years, for deep pages of the timesheet
@@ -120,9 +126,10 @@ def populate(engine: Engine, scale: Scale = Scale(), now: datetime | None = None
     staff = {c: [f"ga-{c}-{i:03d}" for i in range(n, scale.assistants, scale.municipalities)]
              for n, c in enumerate(codes)}
     assistants = [(c, a) for c in codes for a in staff[c]]
+    loads = random.Random(seed + 1)  # the figures' own draws: the lists' data stay as they were
     _write(engine, AssistantRecord, ({
         "assistant_id": a, "municipality": c, "phase": rng.choice(PHASES), "education_level": "general_secondary",
-        "nominated_on": start.date(), "fte": "1.0", "load": "3", "capacity": "5", "client_count": 3,
+        "nominated_on": start.date(), "fte": "1.0", "load": loads.choice(LOADS), "capacity": "1", "client_count": 3,
         "training_starts_on": start.date(), "programme_hours": "0", "child_rights_hours": "40", "amendments": [],
         "version": 5, "created_at": start, "updated_at": now} for c, a in assistants))
     _write(engine, AssistantPerson, ({"assistant_id": a, "full_name": f"Assistant {a}", "cv_received": True,
@@ -130,7 +137,7 @@ def populate(engine: Engine, scale: Scale = Scale(), now: datetime | None = None
     _write(engine, MunicipalOrder, ({"assistant_id": a, "municipality": c, "number": f"R-{a}",
                                      "issued_on": start.date(), "recorded_by": f"head-{c}", "recorded_at": start}
                                     for c, a in assistants))
-    cases = list(_cases(rng, scale, codes, staff, start, now))
+    cases = [_outcome(loads, case, local_date(now)) for case in _cases(rng, scale, codes, staff, start, now)]
     _write(engine, CaseRecord, cases)
     _write(engine, CaseClient, ({"case_id": c["case_id"], "full_name": f"Client {i:06d}",
                                  "personal_code": f"{i:06d}-00000", "consent_given": True}
@@ -166,6 +173,31 @@ def _cases(rng: random.Random, scale: Scale, codes: list[str], staff: dict[str, 
                "follow_up_done": False, "version": scale.events_per_case, "workflow_started": True,
                "registered_by": f"sw-{code}-1", "registered_by_role": "social_worker", "created_at": created,
                "updated_at": now}
+
+
+def _outcome(rng: random.Random, case: dict[str, Any], today: date) -> dict[str, Any]:
+    """What the ministry's figures count of a case, as its status implies (MIN-2…MIN-4)."""
+    status, applied = case["status"], case["applied_on"]
+    case.update(dict.fromkeys(("target_group", "decision", "decided_on", "decision_days", "first_referred_on",
+                               "period_ends_on", "closed_on", "closure_reason", "service_days")))
+    if status != CaseStatus.REGISTERED.value:
+        case["target_group"] = rng.choice(GROUPS)
+    if status in DECIDED:
+        decided = min(applied + timedelta(days=rng.randint(3, 45)), today)
+        case.update(decision="refused" if status == CaseStatus.DECIDED.value and rng.random() < 0.2 else "granted",
+                    decided_on=decided, decision_days=(decided - applied).days)
+    if status in SERVED:
+        referred = min(case["decided_on"] + timedelta(days=rng.randint(0, 60)), today)
+        periods = rng.choice([1, 1, 1, 2, 3]) if status != CaseStatus.REFERRED.value else 0
+        case.update(first_referred_on=referred, period_number=periods,
+                    period_ends_on=referred + timedelta(days=182 * periods) if periods else None)
+    else:
+        case["period_number"] = 0
+    if status == CaseStatus.CLOSED.value:
+        closed = min(case["first_referred_on"] + timedelta(days=rng.randint(1, 400)), today)
+        case.update(closed_on=closed, closure_reason=rng.choice(REASONS),
+                    service_days=(closed - case["first_referred_on"]).days, follow_up_done=rng.random() < 0.6)
+    return case
 
 
 def _case_events(scale: Scale, cases: list[dict[str, Any]], busy_case: str) -> Iterator[dict[str, Any]]:

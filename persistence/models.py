@@ -44,6 +44,13 @@ class CaseRecord(SQLModel, table=True):
     visits: int = 0
     closure_reason: str | None = Field(default=None, max_length=40)
     follow_up_done: bool = False
+    # MIN-2…MIN-4 (issue 9, migration 0012): the days of the steps the ministry's figures count by (Riga dates,
+    # the steps' own days), written with the change that made them (activities/milestones.py).
+    decided_on: date | None = None
+    decision_days: int | None = None  # decided_on − applied_on (§5.3: due within a settable period)
+    first_referred_on: date | None = None
+    closed_on: date | None = None
+    service_days: int | None = None  # closed_on − first_referred_on, for a case closed after a referral
     version: int = 0  # the last audit sequence projected
     # False from the moment the row is written until the case's workflow is known to run: such a row
     # is unfinished (never listed) and is completed by a retry with the same key or by the repair.
@@ -374,3 +381,43 @@ class ResearchAssessment(SQLModel, table=True):
     seq: int  # the case's audit sequence number of the change that recorded it (CASE-4)
     recorded_by: str = Field(max_length=100)
     recorded_at: datetime = _utc(nullable=False)
+
+
+# --- MIN-1…MIN-5: the ministry's figures (issue 9, migration 0012) ------------------------------
+# Each figure is one GROUP BY over a read model; these indexes let the national-scale database answer
+# them from the index alone (covering), on SQLite and PostgreSQL alike. The columns the figures count
+# by (case_record.decided_on …) are in CaseRecord above.
+
+def _columns(model: type[SQLModel], *names: str) -> list[Any]:
+    return [model.__table__.c[name] for name in names]  # type: ignore[attr-defined]
+
+
+CLOSED_ONLY: dict[str, Any] = {f"{dialect}_where": text("closed_on IS NOT NULL")
+                               for dialect in ("sqlite", "postgresql")}
+
+MINISTRY_INDEXES = (
+    # MIN-4: cases by status and target group, of the cases applied for in a range
+    Index("ix_case_record_ministry_outcomes", *_columns(
+        CaseRecord, "municipality", "status", "target_group", "control_group", "urgent", "needs_reassignment",
+        "applied_on", "period_number", "workflow_started")),
+    # MIN-3: decisions within the due period, counted by the decision's day
+    Index("ix_case_record_ministry_decided", *_columns(
+        CaseRecord, "municipality", "decided_on", "decision_days", "workflow_started")),
+    # MIN-4: closures by reason and service duration, counted by the closure's day (closed cases only)
+    Index("ix_case_record_ministry_closed", *_columns(
+        CaseRecord, "municipality", "closure_reason", "closed_on", "service_days", "period_number", "follow_up_done",
+        "workflow_started"), **CLOSED_ONLY),
+    # MIN-2: granted cases not yet referred, by municipality and the decision's day
+    Index("ix_case_record_ministry_waiting", *_columns(
+        CaseRecord, "status", "decision", "municipality", "decided_on", "workflow_started")),
+    # MIN-3: reviews overdue (by the period's end)
+    Index("ix_case_record_ministry_period", *_columns(
+        CaseRecord, "status", "period_ends_on", "municipality", "workflow_started")),
+    # MIN-3: open reminders by kind
+    Index("ix_reminder_ministry_open", *_columns(ReminderRecord, "municipality", "kind", "raised_at", "due_at"),
+          **OPEN_ONLY),
+    # MIN-5: hours by quarter and kind; each assistant's use of the yearly cap
+    Index("ix_timesheet_entry_ministry", *_columns(TimesheetEntry, "municipality", "kind", "worked_on", "hours")),
+    Index("ix_timesheet_entry_ministry_cap", *_columns(
+        TimesheetEntry, "kind", "municipality", "assistant_id", "worked_on", "hours")),
+)
