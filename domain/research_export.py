@@ -46,7 +46,7 @@ def pseudonym(key: bytes, case_id: str) -> str:
 
 def month_of(day: date | None) -> str | None:
     """A date no finer than its month (RES-3)."""
-    return None if day is None else f"{day.year:04d}-{day.month:02d}"
+    return None if day is None else day.isoformat()[:7]
 
 
 def first_day(month: str) -> date:
