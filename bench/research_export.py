@@ -174,7 +174,11 @@ def measure(url: str, scale: Scale) -> tuple[list[Figure], float, float]:
                             for table in ("clients", "assessments", "hours") for fmt in ("csv", "parquet")]
         finally:
             server.terminate()
-            server.wait(30)
+            try:
+                server.wait(30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
     return figures, generated, idle
 
 
