@@ -31,6 +31,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.ministry_reads
 	$(BIN)/python -m bench.pilot_round --only first
 	$(BIN)/python -m bench.api_load
+	$(BIN)/python -m bench.research_export
 
 # The national round (43 municipalities, 250 assistants, 2,000 cases): about an hour on 2 cores.
 bench-national: $(STAMP)

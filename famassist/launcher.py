@@ -39,6 +39,16 @@ def ensure_dev_signing_key(settings: Settings) -> bool:
     return True
 
 
+def ensure_dev_research_key(settings: Settings) -> bool:
+    """RES-3: create the development pseudonym key file when no key is configured; True if created."""
+    if settings.research_pseudonym_key() is not None:
+        return False
+    settings.research_key_file.parent.mkdir(parents=True, exist_ok=True)
+    settings.research_key_file.write_text(secrets.token_urlsafe(48))
+    settings.research_key_file.chmod(0o600)
+    return True
+
+
 @dataclass(frozen=True)
 class Port:
     host: str
@@ -143,6 +153,8 @@ def run_stack(settings: Settings, *, start_temporal: bool = True) -> int:
     var.mkdir(parents=True, exist_ok=True)
     if ensure_dev_signing_key(settings):
         print(f"Created the development signing key {settings.jwt_secret_file}")
+    if ensure_dev_research_key(settings):
+        print(f"Created the development research pseudonym key {settings.research_key_file}")
     upgrade(settings.database_url)
     supervisor = Supervisor(Backoff.from_settings(settings))
     stopping = False

@@ -110,6 +110,11 @@ class Settings(BaseSettings):
 
     # --- the study (DOMAIN.md §7) -------------------------------------------
     research_assessment_months: int = 6  # RES-2
+    # RES-3: the key of the coded export's pseudonyms (HMAC-SHA-256 of the case id), held by the operator.
+    # Without it the export answers 503. `famassist up` creates a development key file when none is set.
+    research_key: SecretStr | None = None
+    research_key_file: Path = Path("./var/dev-research-key")
+    research_export_batch_rows: int = Field(default=1_000, ge=1, le=10_000)  # cases read per query (flat memory)
 
     def pool_size(self) -> int:
         """The connections an API process keeps: one for each of its threads, plus the margin."""
@@ -132,6 +137,14 @@ class Settings(BaseSettings):
             return self.jwt_secret.get_secret_value()
         if self.jwt_secret_file.is_file():
             return self.jwt_secret_file.read_text().strip() or None
+        return None
+
+    def research_pseudonym_key(self) -> bytes | None:
+        """RES-3: the pseudonym key, from the setting or the key file (as :meth:`signing_key`)."""
+        if self.research_key is not None:
+            return self.research_key.get_secret_value().encode() or None
+        if self.research_key_file.is_file():
+            return self.research_key_file.read_text().strip().encode() or None
         return None
 
 

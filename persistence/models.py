@@ -421,3 +421,29 @@ MINISTRY_INDEXES = (
     Index("ix_timesheet_entry_ministry_cap", *_columns(
         TimesheetEntry, "kind", "municipality", "assistant_id", "worked_on", "hours")),
 )
+
+
+# --- RES-4: every coded export is recorded (issue 9) ------------------------------------------
+
+class ResearchExportLog(SQLModel, table=True):
+    """RES-4: one coded export a researcher took: who, when, which table, format and filter, and how
+    many rows it carried. Append-only: written once when the export is built, never changed."""
+
+    __tablename__ = "research_export_log"
+    __table_args__ = (Index("ix_research_export_log_exported", "exported_at", "id"),
+                      {"sqlite_autoincrement": True})
+
+    id: int | None = Field(default=None, primary_key=True)
+    exported_at: datetime = _utc(nullable=False)
+    user_id: str = Field(max_length=100)
+    role: str = Field(max_length=20)
+    table_name: str = Field(max_length=20)  # clients, assessments, hours
+    format: str = Field(max_length=10)  # csv, parquet
+    municipality: str | None = Field(default=None, max_length=20)  # the filter; null: every municipality
+    from_month: str | None = Field(default=None, max_length=7)  # YYYY-MM
+    to_month: str | None = Field(default=None, max_length=7)
+    row_count: int
+
+
+# RES-3: the export reads a batch of cases' service hours at a time.
+Index("ix_timesheet_entry_case_worked", TimesheetEntry.case_id, TimesheetEntry.worked_on)  # type: ignore[arg-type]

@@ -29,7 +29,8 @@ def env_for(tmp: Path, **extra: str) -> dict[str, str]:
     env.update({
         "FAMASSIST_VAR_DIR": str(tmp), "FAMASSIST_DATABASE_URL": f"sqlite:///{tmp / 'famassist.db'}",
         "FAMASSIST_TEMPORAL_DB_FILE": str(tmp / "temporal.db"),
-        "FAMASSIST_JWT_SECRET_FILE": str(tmp / "dev-jwt-secret"), **extra,
+        "FAMASSIST_JWT_SECRET_FILE": str(tmp / "dev-jwt-secret"),
+        "FAMASSIST_RESEARCH_KEY_FILE": str(tmp / "dev-research-key"), **extra,
     })
     return env
 
@@ -93,6 +94,7 @@ def test_up_serves_docs_health_and_the_temporal_ui_and_a_second_up_finds_the_cas
     try:
         banner = wait_until_up(proc)
         assert f"{api}/docs" in banner and ui in banner
+        assert len((tmp_path / "dev-research-key").read_text()) >= 32  # RES-3: the development pseudonym key
         assert get(f"{api}/docs")[0] == 200
         status, body = get(f"{api}/health")
         assert status == 200 and json.loads(body) == {"status": "ok", "database": "ok", "temporal": "ok"}

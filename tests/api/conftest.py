@@ -25,6 +25,7 @@ from tests.riga import riga_today
 from worker import build_workers
 
 TEST_KEY = "test-signing-key-" + "x" * 32
+TEST_RESEARCH_KEY = "test-research-pseudonym-key-" + "r" * 32  # RES-3: as an operator configures it
 
 
 @pytest.fixture(scope="session")
@@ -44,7 +45,8 @@ async def dev_server() -> AsyncIterator[WorkflowEnvironment]:
 def settings(database_url: str, tmp_path) -> Settings:
     # Follow-up at closure and reports due at the quarter's end: the dev server's clock cannot be moved on.
     return Settings(database_url=database_url, task_queue=f"api-{uuid.uuid4().hex[:8]}",
-                    jwt_secret=SecretStr(TEST_KEY), var_dir=tmp_path, follow_up_months=0,
+                    jwt_secret=SecretStr(TEST_KEY), research_key=SecretStr(TEST_RESEARCH_KEY), var_dir=tmp_path,
+                    follow_up_months=0,
                     report_due_days=0, report_escalation_days_after=0)
 
 
