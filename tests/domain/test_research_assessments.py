@@ -42,7 +42,7 @@ DUE = ReminderKind.RESEARCH_ASSESSMENT_DUE
 OVERDUE = ReminderKind.RESEARCH_ASSESSMENT_OVERDUE
 
 
-def research_reminders(state: object) -> list[tuple[ReminderKind, Role, datetime, datetime, datetime | None]]:
+def research_reminders(state: CaseState) -> list[tuple[ReminderKind, Role, datetime, datetime, datetime | None]]:
     return [(r.kind, r.recipient_role, r.raise_at, r.due_at, r.raised_at)
             for r in state.reminders if r.kind in timers.RESEARCH_REMINDERS]
 
