@@ -15,6 +15,7 @@ from temporalio.exceptions import ApplicationError
 
 from activities.assignments import write_assignments
 from activities.projection import apply_projection, write_reminders
+from activities.research import write_research_assessment
 from persistence.db import SessionFactory
 from persistence.live_state import keep_live_state
 from persistence.models import CaseEvent, CaseRecord
@@ -66,6 +67,7 @@ class CaseActivities:
         apply_projection(session, row, record.projection, change.seq, change.at)
         write_reminders(session, record.municipality, change.raised, change.resolved, case_id=record.case_id)
         write_assignments(session, record.case_id, change)  # HRS-3
+        write_research_assessment(session, record)  # RES-2
         if record.state is not None:
             keep_live_state(session, record.case_id, change.seq, record.state)
 

@@ -80,8 +80,8 @@ def assess(state: CaseState, command: Assess, now: datetime) -> CaseChange:
 
 def check_decide(state: CaseState, command: Decide) -> None:
     _require_manager(command, "decide on a case")
+    research.check_decide(state, command)  # RES-1 with RES-2: whatever the status
     _require_status(state, {CaseStatus.ASSESSED}, "decide on")
-    research.check_decide(state, command)
     assessment = state.assessment
     assert assessment is not None
     if command.decision is Decision.GRANTED and state.control_group:
