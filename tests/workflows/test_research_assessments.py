@@ -7,7 +7,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 
@@ -82,7 +82,7 @@ async def test_res2_a_control_group_case_is_reminded_escalated_assessed_and_clos
         row = session.get(CaseRecord, case_id)
         assert row is not None and (row.status, row.closure_reason) == ("closed", "study_ended")
         kept = session.exec(select(ResearchAssessment).where(ResearchAssessment.case_id == case_id)
-                            .order_by(ResearchAssessment.number)).all()
+                            .order_by(col(ResearchAssessment.number))).all()
     assert [(a.number, a.due_on, a.control_group, a.recorded_by) for a in kept] == [
         (1, applied_on, True, SOCIAL_WORKER.user_id), (2, local_date(second_due), True, SERVICE_HEAD.user_id)]
     assert kept[0].scores == SCORES and kept[0].assessed_on == applied_on
