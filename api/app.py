@@ -30,6 +30,7 @@ from api.routes import (
     municipalities,
     reminders,
     reports,
+    research_assessments,
     timesheets,
 )
 from api.write_busy import pool_busy, write_busy
@@ -83,7 +84,7 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
     app.add_middleware(ControlCharacters)  # 422 for a NUL in the path or query, before any parsing
     app.add_middleware(RequestLog)  # outermost: every answer has its request id and its log line
     modules = (health, cases, case_steps, reminders, municipalities, assistants, assistant_steps, timesheets,
-               reports)
+               reports, research_assessments)
     for module in modules:
         app.include_router(module.router)
     install_openapi(app, [module.router for module in modules])
