@@ -3,13 +3,18 @@ when overdue, recorded into ``research_assessment``, and the case is closed when
 
 from __future__ import annotations
 
+import base64
+import json
 import uuid
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlmodel import col, select
-from temporalio.client import WorkflowUpdateFailedError
+from temporalio.client import WorkflowHistory, WorkflowUpdateFailedError
+from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ApplicationError
+from temporalio.worker import Replayer
 
 from domain.calendar import days, local_date, start_of_day
 from domain.case_commands import Decide, RecordResearchAssessment
@@ -87,3 +92,24 @@ async def test_res2_a_control_group_case_is_reminded_escalated_assessed_and_clos
         (1, applied_on, True, SOCIAL_WORKER.user_id), (2, local_date(second_due), True, SERVICE_HEAD.user_id)]
     assert kept[0].scores == SCORES and kept[0].assessed_on == applied_on
     assert RESEARCH_ASSESSMENTS in str((await handle.fetch_history()).events)  # the patch's marker
+
+
+def _as_begun_on_an_older_worker(path: Path) -> WorkflowHistory:
+    """A saved history from before RES-2, its input with research timings (as POST /cases now gives them)
+    that the older worker which ran it ignored. Without the registration's moment, the new code would
+    raise the research reminders at the run's first wake: changes the older worker never recorded."""
+    history = json.loads(path.read_text())
+    started = history["events"][0]["workflowExecutionStartedEventAttributes"]
+    [payload] = started["input"]["payloads"]
+    case_input = json.loads(base64.b64decode(payload["data"]))
+    case_input["timings"] = {**case_input.get("timings", {}), "research_assessment_months": 6}
+    payload["data"] = base64.b64encode(json.dumps(case_input).encode()).decode()
+    return WorkflowHistory.from_json(path.stem, json.dumps(history))
+
+
+async def test_res2_a_run_an_older_worker_began_without_research_replays_without_it() -> None:
+    """The patch: no marker in such a history, so the run drops the schedule the input now gives it."""
+    path = Path(__file__).parent.parent / "histories" / "client_case_20261124_local_records_run1.json"
+    replayer = Replayer(workflows=[ClientCaseWorkflow], data_converter=pydantic_data_converter)
+    result = await replayer.replay_workflow(_as_begun_on_an_older_worker(path), raise_on_replay_failure=False)
+    assert result.replay_failure is None
