@@ -16,6 +16,7 @@ from temporalio.exceptions import ApplicationError
 from activities.assignments import write_assignments
 from activities.milestones import note_milestones
 from activities.projection import apply_projection, write_reminders
+from activities.research import write_research_assessment
 from persistence.db import SessionFactory
 from persistence.live_state import keep_live_state
 from persistence.models import CaseEvent, CaseRecord
@@ -68,6 +69,7 @@ class CaseActivities:
         note_milestones(row, change)  # MIN-2…MIN-4: the steps' days
         write_reminders(session, record.municipality, change.raised, change.resolved, case_id=record.case_id)
         write_assignments(session, record.case_id, change)  # HRS-3
+        write_research_assessment(session, record)  # RES-2
         if record.state is not None:
             keep_live_state(session, record.case_id, change.seq, record.state)
 

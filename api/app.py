@@ -33,6 +33,7 @@ from api.routes import (
     reminders,
     reports,
     research,
+    research_assessments,
     timesheets,
 )
 from api.write_busy import pool_busy, write_busy
@@ -86,7 +87,7 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
     app.add_middleware(ControlCharacters)  # 422 for a NUL in the path or query, before any parsing
     app.add_middleware(RequestLog)  # outermost: every answer has its request id and its log line
     modules = (health, cases, case_steps, reminders, municipalities, assistants, assistant_steps, timesheets,
-               reports, ministry, research)
+               reports, ministry, research, research_assessments)
     for module in modules:
         app.include_router(module.router)
     app.include_router(dashboard_router)  # the ministry's page (issue 9): static, no token needed to load it

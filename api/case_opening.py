@@ -34,6 +34,7 @@ from temporalio.common import (
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
+from activities.projection import write_reminders
 from domain.case_model import CaseStatus
 from domain.case_state import CaseChange, CaseState, CaseTimings
 from domain.roles import Actor, Role
@@ -77,6 +78,8 @@ def write_application(session: Session, row: CaseRecord, client: CaseClient,
                                   actor_id=registration.actor.user_id, actor_role=registration.actor.role.value,
                                   action=registration.action, reason=registration.reason,
                                   details=registration.details))
+            # RES-2: the research assessment due at registration is raised with it
+            write_reminders(session, row.municipality, registration.raised, [], case_id=row.case_id)
             if state is not None:
                 keep_live_state(session, row.case_id, registration.seq, state.model_dump(mode="json"))
         try:
@@ -112,7 +115,7 @@ def case_input_of(row: CaseRecord, timings: CaseTimings) -> CaseInput:
                           role=Role(row.registered_by_role or Role.SOCIAL_WORKER.value))
     return CaseInput(case_id=row.case_id, municipality=row.municipality, case_manager_id=row.case_manager_id,
                      applied_on=row.applied_on, registered_by=registered_by, control_group=row.control_group,
-                     timings=timings)
+                     timings=timings, registered_at=row.created_at)
 
 
 async def start_case_workflow(temporal: Client, row: CaseRecord, case_input: CaseInput, task_queue: str) -> None:

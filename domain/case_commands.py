@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from domain.case_model import Assessment, ChildSafetyRisk, ClosureReason, Decision, RehabilitationPlan
+from domain.research import Scores
 from domain.roles import Actor
 from domain.values import ServiceDate, ShortText, Text, UserId
 
@@ -89,3 +90,11 @@ class Handover(Command):
 
     new_case_manager_id: UserId
     reason: Text
+
+
+class RecordResearchAssessment(Command):
+    """RES-2: the study's periodic assessment; ``scores`` already checked against the study's domains
+    (``None``: not applicable)."""
+
+    scores: Scores
+    assessed_on: ServiceDate | None = _step_date("the research assessment was made")

@@ -72,6 +72,11 @@ class ClosureReason(StrEnum):
     MOVED_AWAY = "moved_away"
     CHILD_PLACED_OUT_OF_FAMILY = "child_placed_out_of_family"
     OTHER = "other"
+    LEFT_STUDY = "left_study"  # RES-2: a control-group client leaves the study
+    STUDY_ENDED = "study_ended"  # RES-2: the study has ended (a control-group case)
+
+
+STUDY_CLOSURES = frozenset({ClosureReason.LEFT_STUDY, ClosureReason.STUDY_ENDED})
 
 
 class Assessment(BaseModel):

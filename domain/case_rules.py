@@ -13,6 +13,7 @@ from datetime import datetime
 
 from domain import case_dates as dates
 from domain import case_timers as timers
+from domain import research_rules as research
 from domain.calendar import days, start_of_day
 from domain.case_commands import (
     AcknowledgeAlerts,
@@ -79,6 +80,7 @@ def assess(state: CaseState, command: Assess, now: datetime) -> CaseChange:
 
 def check_decide(state: CaseState, command: Decide) -> None:
     _require_manager(command, "decide on a case")
+    research.check_decide(state, command)  # RES-1 with RES-2: whatever the status
     _require_status(state, {CaseStatus.ASSESSED}, "decide on")
     assessment = state.assessment
     assert assessment is not None
@@ -98,7 +100,11 @@ def decide(state: CaseState, command: Decide, now: datetime) -> CaseChange:
     state.status = CaseStatus.DECIDED
     change = _change(state, command, f"decision_{command.decision.value}", now, command.reasons,
                      decided_on=state.decided_on.isoformat())
-    change.resolved = timers.resolve(state, {ReminderKind.DECISION_DUE, ReminderKind.DECISION_OVERDUE}, now)
+    kinds = {ReminderKind.DECISION_DUE, ReminderKind.DECISION_OVERDUE}
+    if command.decision is Decision.REFUSED:  # RES-2: a refused case is finished; no assessment is due
+        kinds |= timers.RESEARCH_REMINDERS
+        research.no_assessments_after_closure(state)
+    change.resolved = timers.resolve(state, kinds, now)
     return change
 
 
@@ -271,6 +277,7 @@ def check_close(state: CaseState, command: Close) -> None:
     _require_manager(command, "close a case")
     if state.status is CaseStatus.CLOSED or state.decision is Decision.REFUSED:
         raise RuleViolation(STATE, f"the case is already {state.status.value}", status=state.status.value)
+    research.check_close(state, command)
 
 
 def close(state: CaseState, command: Close, now: datetime, *, past_work: bool = True) -> CaseChange:
@@ -289,6 +296,7 @@ def close(state: CaseState, command: Close, now: datetime, *, past_work: bool = 
     change = _change(state, command, "closed", now, command.note, closure_reason=command.reason.value,
                      closed_on=closed_on.isoformat())
     change.resolved = timers.resolve(state, set(ReminderKind), now)
+    research.no_assessments_after_closure(state)
     if state.periods:
         # §5.8: the follow-up counts from the day of the closure (today's date when left out, as before).
         timers.schedule_follow_up(state, start_of_day(closed_on))
@@ -338,6 +346,8 @@ def fire_timers(state: CaseState, now: datetime) -> list[CaseChange]:
     Returns the changes to record; an empty list when nothing was due.
     """
     changes: list[CaseChange] = []
+    if (ended := research.end_of_study(state, now)) is not None:  # RES-2: closes a control-group case
+        changes.append(ended)
     for reminder in sorted(state.reminders, key=lambda r: r.raise_at):
         if reminder.raised_at is not None or reminder.raise_at > now:
             continue

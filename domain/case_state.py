@@ -17,6 +17,7 @@ from domain.case_model import (
     RehabilitationPlan,
     ServicePeriod,
 )
+from domain.research import ResearchSchedule
 from domain.roles import Actor, Role
 
 
@@ -32,6 +33,8 @@ class ReminderKind(StrEnum):
     REPORT_DUE = "report_due"  # HRS-6: the quarterly report awaits submission
     REPORT_OVERDUE = "report_overdue"  # HRS-6: escalated to the ministry
     REPORT_RETURNED = "report_returned"  # HRS-6: returned with reasons, to correct
+    RESEARCH_ASSESSMENT_DUE = "research_assessment_due"  # RES-2: the study's assessment is due
+    RESEARCH_ASSESSMENT_OVERDUE = "research_assessment_overdue"  # RES-2: escalates after the grace
 
 
 class Reminder(BaseModel):
@@ -59,6 +62,10 @@ class CaseTimings(BaseModel):
     review_escalation_days_after: int = 7
     extension_period_months: int = 6
     follow_up_months: int = 3
+    # RES-2: None in cases registered before research assessments existed (they have none).
+    research_assessment_months: int | None = None
+    research_assessment_grace_days: int = 30
+    study_ends_on: date | None = None  # RES-2: control-group cases close on it
 
 
 class CaseState(BaseModel):
@@ -89,6 +96,7 @@ class CaseState(BaseModel):
     referred_on: date | None = None  # the current assistant's referral (HRS-3: hours count from it)
     closed_on: date | None = None
     follow_up_done: bool = False
+    research: ResearchSchedule | None = None  # RES-2; None: the case has no research assessments
     reminders: list[Reminder] = Field(default_factory=list)
     reminder_counter: int = 0
     seq: int = 0  # number of recorded changes: the audit trail's sequence (CASE-4)

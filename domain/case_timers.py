@@ -8,6 +8,7 @@ from typing import Protocol
 from domain.calendar import add_months, days, local_date, start_of_day
 from domain.case_model import CaseStatus, ServicePeriod
 from domain.case_state import CaseChange, CaseState, CaseTimings, Reminder, ReminderKind
+from domain.research import ResearchSchedule, still_due
 from domain.roles import Actor, Role
 
 
@@ -44,6 +45,8 @@ class Registration(Protocol):
     def control_group(self) -> bool: ...
     @property
     def timings(self) -> CaseTimings: ...
+    @property
+    def registered_at(self) -> datetime | None: ...
 
 
 def registered(registration: Registration) -> CaseState:
@@ -56,6 +59,14 @@ def registered(registration: Registration) -> CaseState:
                       case_manager_id=registration.case_manager_id, applied_on=registration.applied_on,
                       control_group=registration.control_group, timings=registration.timings)
     schedule_decision(state)
+    months = state.timings.research_assessment_months
+    if months is not None:  # RES-2: the first is due at registration, raised with it
+        state.research = ResearchSchedule(next_due_on=still_due(state.applied_on, state.timings.study_ends_on))
+        schedule_research_assessment(state)
+        if registration.registered_at is not None:
+            for reminder in state.reminders:
+                if reminder.kind in RESEARCH_REMINDERS and reminder.raise_at <= registration.registered_at:
+                    reminder.raised_at = registration.registered_at
     state.seq = 1
     return state
 
@@ -67,7 +78,8 @@ def registration_change(state: CaseState, registered_by: Actor, at: datetime) ->
     step), or by the case workflow for a case opened before that (or completed by a repair).
     """
     details = {"applied_on": state.applied_on.isoformat(), "control_group": state.control_group}
-    return CaseChange(seq=state.seq, action="registered", actor=registered_by, at=at, details=details)
+    raised = [r.model_copy() for r in state.reminders if r.raised_at is not None]  # RES-2: due at registration
+    return CaseChange(seq=state.seq, action="registered", actor=registered_by, at=at, details=details, raised=raised)
 
 
 def schedule_decision(state: CaseState) -> None:
@@ -78,6 +90,37 @@ def schedule_decision(state: CaseState) -> None:
     t = state.timings
     _new(state, ReminderKind.DECISION_DUE, Role.SOCIAL_WORKER, due - days(t.decision_reminder_days_before), due)
     _new(state, ReminderKind.DECISION_OVERDUE, Role.SERVICE_HEAD, due + days(t.decision_escalation_days_after), due)
+
+
+RESEARCH_REMINDERS = frozenset({ReminderKind.RESEARCH_ASSESSMENT_DUE, ReminderKind.RESEARCH_ASSESSMENT_OVERDUE})
+
+
+def schedule_research_assessment(state: CaseState) -> None:
+    """RES-2: a reminder to the case manager when the next assessment is due, and an escalation to the
+    service head when it is still missing after the grace days (the due reminder's deadline)."""
+    research = state.research
+    if research is None or research.next_due_on is None:
+        return
+    due = start_of_day(research.next_due_on)
+    late = due + days(state.timings.research_assessment_grace_days)
+    _new(state, ReminderKind.RESEARCH_ASSESSMENT_DUE, Role.SOCIAL_WORKER, due, late)
+    _new(state, ReminderKind.RESEARCH_ASSESSMENT_OVERDUE, Role.SERVICE_HEAD, late, late)
+
+
+def without_research(state: CaseState) -> None:
+    """A state registered with research assessments, as a worker that knew none began it (RES-2's patch)."""
+    kept = [r for r in state.reminders if r.kind not in RESEARCH_REMINDERS]
+    state.reminder_counter -= len(state.reminders) - len(kept)
+    state.research = None
+    state.reminders = kept
+
+
+def study_end(state: CaseState) -> datetime | None:
+    """RES-2: the moment a control-group case still open is closed because the study has ended."""
+    ends_on = state.timings.study_ends_on
+    if not state.control_group or ends_on is None or state.research is None or state.status is CaseStatus.CLOSED:
+        return None
+    return start_of_day(ends_on)
 
 
 def service_period(number: int, starts_on: date, months: int) -> ServicePeriod:
@@ -143,4 +186,6 @@ def next_wake(state: CaseState) -> datetime | None:
     moments = [r.raise_at for r in state.reminders if r.raised_at is None]
     if state.status is CaseStatus.EXTENDED and state.pending_period is not None:
         moments.append(start_of_day(state.pending_period.starts_on))
+    if (ends := study_end(state)) is not None:
+        moments.append(ends)
     return min(moments, default=None)

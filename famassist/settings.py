@@ -6,12 +6,16 @@ variables (e.g. ``FAMASSIST_DATABASE_URL``).
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from domain.research import DEFAULT_DOMAINS
 
 # Connections beyond one per API thread: the health check's own threads and the closing of sessions.
 DB_POOL_MARGIN = 5
@@ -115,6 +119,22 @@ class Settings(BaseSettings):
     research_key: SecretStr | None = None
     research_key_file: Path = Path("./var/dev-research-key")
     research_export_batch_rows: int = Field(default=1_000, ge=1, le=10_000)  # cases read per query (flat memory)
+    # RES-2 (study): an assessment still missing this many days after it fell due escalates to the service head.
+    research_assessment_grace_days: int = Field(default=30, ge=0)
+    # RES-2 (study): the day the study ends; open control-group cases registered while it is set close then.
+    study_ends_on: date | None = None
+    # RES-2 (study): the domains every research assessment scores; comma-separated in the environment.
+    research_domains: Annotated[tuple[str, ...], NoDecode] = DEFAULT_DOMAINS
+
+    @field_validator("research_domains", mode="before")
+    @classmethod
+    def _domains_listed(cls, value: object) -> object:
+        """RES-2 (study): ``FAMASSIST_RESEARCH_DOMAINS=housing,health,…``; at least one, none twice."""
+        if isinstance(value, str):
+            value = tuple(name.strip() for name in value.split(",") if name.strip())
+        if isinstance(value, list | tuple) and (not value or len(set(value)) != len(value)):
+            raise ValueError("research_domains: at least one domain, none twice")
+        return value
 
     def pool_size(self) -> int:
         """The connections an API process keeps: one for each of its threads, plus the margin."""

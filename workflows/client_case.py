@@ -21,6 +21,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from domain import case_rules as rules
     from domain import case_timers as timers
+    from domain import research_rules as research
     from domain.case_commands import (
         AcknowledgeAlerts,
         Assess,
@@ -30,6 +31,7 @@ with workflow.unsafe.imports_passed_through():
         Extend,
         Handover,
         RecordFollowUp,
+        RecordResearchAssessment,
         RecordVisit,
         Refer,
         ReportSignificantChange,
@@ -70,6 +72,11 @@ NO_BACKDATING = "hrs3-no-backdating-past-work"
 # nothing: no activity, no second task (a case start costs the server about what a raw start does).
 # A patch still: a run started so but begun on an older worker recorded it by the activity.
 REGISTERED_BY_THE_API = "registration-recorded-by-the-api"
+# RES-2: a case registered with research assessments (its timings have a period) carries their schedule
+# and reminders from its registration. A run such an input started on an older worker has none: it
+# replays without them (no marker), as the older worker ran it. Cases registered before have no period
+# in their timings and are not touched.
+RESEARCH_ASSESSMENTS = "res2-research-assessments"
 
 
 @workflow.defn(name="ClientCase")
@@ -83,6 +90,8 @@ class ClientCaseWorkflow(EntityWorkflow):
     @workflow.run
     async def run(self, input: CaseInput) -> CaseState:
         state = self._state
+        if input.state is None and state.research is not None and not workflow.patched(RESEARCH_ASSESSMENTS):
+            timers.without_research(state)
         if input.state is None:
             if not (input.registration_recorded and workflow.patched(REGISTERED_BY_THE_API)):
                 async with self._lock:
@@ -298,6 +307,15 @@ class ClientCaseWorkflow(EntityWorkflow):
     @record_follow_up.validator
     def _record_follow_up_ok(self, command: RecordFollowUp) -> None:
         self._trial(rules.record_follow_up, command)
+
+    @workflow.update
+    async def record_research_assessment(self, command: RecordResearchAssessment) -> CaseState:
+        """RES-2: the study's periodic assessment, for served and control-group cases alike."""
+        return await self._step(research.record_research_assessment, command)
+
+    @record_research_assessment.validator
+    def _record_research_assessment_ok(self, command: RecordResearchAssessment) -> None:
+        self._trial(research.record_research_assessment, command)
 
     @workflow.update
     async def handover(self, command: Handover) -> CaseState:

@@ -8,7 +8,7 @@ module for every run it starts). The workflow modules re-export these names, so
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from pydantic import BaseModel
 from temporalio.common import SearchAttributeKey
@@ -65,6 +65,8 @@ class CaseInput(BaseModel):
     # POST /cases wrote the registration (seq 1) with the row, and started the run with its search
     # attributes: the run's first task records nothing (workflows/client_case.py, REGISTERED_BY_THE_API).
     registration_recorded: bool = False
+    # RES-2: when the registration was written; the research assessment due at it is raised then.
+    registered_at: datetime | None = None
 
 
 class PilotInput(BaseModel):

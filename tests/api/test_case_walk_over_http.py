@@ -48,7 +48,8 @@ async def test_a_social_worker_walks_one_case_from_application_to_follow_up(api:
 
     async def overdue_kinds() -> set[str]:
         answer = await http.get("/reminders", headers=sw, params={"state": "overdue", "case_id": case_id})
-        return {r["kind"] for r in answer.json()["items"]}
+        # the study's research assessment (RES-2), due and overdue too, is walked in its own tests
+        return {r["kind"] for r in answer.json()["items"] if not r["kind"].startswith("research_assessment")}
 
     # §5.3: an application eight months old: the decision is due and overdue at once.
     assert await eventually(lambda: _has(overdue_kinds, {"decision_due", "decision_overdue"}))

@@ -256,7 +256,8 @@ async def test_the_opening_answers_with_what_a_later_read_shows(api: Api) -> Non
         assert {k: v for k, v in later["case"].items() if k not in drop} == {
             k: v for k, v in answer["case"].items() if k not in drop}
         assert answer["live"]["seq"] == 1
-        assert len(answer["live"]["reminders"]) == (0 if control_group else 2)
+        # RES-1: no decision reminders for a control-group case; RES-2: its research assessment's for both
+        assert len(answer["live"]["reminders"]) == (2 if control_group else 4)
 
 
 

@@ -131,6 +131,10 @@ async def test_every_write_sent_twice_with_one_key_is_written_once(api: Api) -> 
     for template, body in steps:
         answer = await walk.twice("POST", template, sw, body, c=case_id)
         assert answer.status_code == 200, (template, answer.text)
+    # RES-2: the study's research assessment, for this served case too
+    scores = {domain: 3 for domain in api.settings.research_domains}
+    researched = await walk.twice("POST", "/cases/{c}/research-assessments", sw, {"scores": scores}, c=case_id)
+    assert researched.status_code == 201 and researched.json()["number"] == 1, researched.text
 
     visits = await walk.at_once(8, "POST", "/cases/{c}/visits", me, {"visited_on": str(day), "summary": "Budget"},
                                 c=case_id)
@@ -208,7 +212,8 @@ async def test_every_write_sent_twice_with_one_key_is_written_once(api: Api) -> 
     assert withdrawn.status_code == 200 and withdrawn.json()["assistant"]["phase"] == "withdrawn"
     actions = [e["action"] for e in (await http.get(f"/cases/{case_id}/events", headers=sw)).json()["items"]]
     for once in ("registered", "assessed", "decision_granted", "referred", "service_started", "visit_recorded",
-                 "significant_change_reported", "extended", "handed_over", "closed", "follow_up_recorded"):
+                 "significant_change_reported", "extended", "handed_over", "closed", "follow_up_recorded",
+                 "research_assessed"):
         assert actions.count(once) == 1, (once, actions)
 
     # Every write operation the API has was retried above.

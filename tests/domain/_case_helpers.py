@@ -22,6 +22,7 @@ from domain.case_commands import (
     Extend,
     Handover,
     RecordFollowUp,
+    RecordResearchAssessment,
     RecordVisit,
     Refer,
     ReportSignificantChange,
@@ -39,6 +40,7 @@ from domain.case_model import (
     TargetGroup,
 )
 from domain.case_state import CaseState, CaseTimings
+from domain.research import DEFAULT_DOMAINS, ResearchSchedule, still_due
 from domain.roles import SYSTEM_ACTOR, Actor, Role
 from tests.factories import ASSISTANT, SOCIAL_WORKER, family_assessment, plan
 
@@ -62,7 +64,7 @@ NON_MANAGERS = (
     Actor(user_id="res-1", role=Role.RESEARCHER),
     SYSTEM_ACTOR,
 )
-KNOWN_RULES = frozenset({"CASE-1", "CASE-3", "CASE-STATE", "CASE-PRECONDITIONS", "RES-1"})
+KNOWN_RULES = frozenset({"CASE-1", "CASE-3", "CASE-STATE", "CASE-PRECONDITIONS", "RES-1", "RES-2"})
 
 
 def dump(state: CaseState) -> dict[str, Any]:
@@ -129,12 +131,31 @@ def handover_cmd(actor: Actor = SOCIAL_WORKER, to: str = OTHER_SOCIAL_WORKER_ID)
     return Handover(actor=actor, new_case_manager_id=to, reason="Parental leave.")
 
 
+def research_cmd(actor: Actor = SOCIAL_WORKER, assessed_on: date | None = None,
+                 scores: dict[str, int | None] | None = None) -> RecordResearchAssessment:
+    """RES-2: every default domain scored (health not applicable)."""
+    given = scores if scores is not None else {d: None if d == "health" else 3 for d in DEFAULT_DOMAINS}
+    return RecordResearchAssessment(actor=actor, assessed_on=assessed_on, scores=given)
+
+
+RESEARCH_TIMINGS = CaseTimings(research_assessment_months=6, research_assessment_grace_days=30)
+
+
 # --- cases at each step --------------------------------------------------------
 
 def new_case(*, control_group: bool = False, timings: CaseTimings | None = None) -> CaseState:
     state = CaseState(case_id="c1", municipality="CESIS", case_manager_id="sw-cesis-1", applied_on=APPLIED_ON,
                       control_group=control_group, timings=timings or CaseTimings())
     timers.schedule_decision(state)
+    return state
+
+
+def research_case(*, control_group: bool = False, study_ends_on: date | None = None) -> CaseState:
+    """A case registered with research assessments (RES-2), as :func:`timers.registered` leaves it."""
+    state = new_case(control_group=control_group,
+                     timings=RESEARCH_TIMINGS.model_copy(update={"study_ends_on": study_ends_on}))
+    state.research = ResearchSchedule(next_due_on=still_due(APPLIED_ON, study_ends_on))
+    timers.schedule_research_assessment(state)
     return state
 
 

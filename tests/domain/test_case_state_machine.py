@@ -1,4 +1,4 @@
-"""Random walks through the case state machine (DOMAIN.md §5, CASE-1, CASE-4, RES-1).
+"""Random walks through the case state machine (DOMAIN.md §5, CASE-1, CASE-4, RES-1, RES-2).
 
 Hypothesis draws sequences of (step, actor, time advance): every step of
 domain/case_rules.py, by every kind of actor, plus the timers firing, with time
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from hypothesis import given, settings
@@ -21,20 +21,24 @@ from hypothesis import strategies as st
 
 from domain import case_rules as rules
 from domain import case_timers as timers
-from domain.calendar import days, local_date
+from domain import research_rules as research
+from domain.calendar import days, local_date, start_of_day
 from domain.case_commands import Command, TaskProgress
 from domain.case_model import (
     SERVING,
+    STUDY_CLOSURES,
     Assessment,
     CaseStatus,
     ChildSafetyRisk,
     ClosureReason,
     Decision,
 )
-from domain.case_state import CaseChange, CaseState
+from domain.case_state import CaseChange, CaseState, ReminderKind
 from domain.errors import RuleViolation
+from domain.research import due_on
 from domain.roles import CASE_MANAGERS, SYSTEM_ACTOR, Actor, Role
 from tests.domain._case_helpers import (
+    APPLIED_ON,
     KNOWN_RULES,
     NOW,
     OTHER_ASSISTANT,
@@ -50,6 +54,8 @@ from tests.domain._case_helpers import (
     handover_cmd,
     new_case,
     refer_cmd,
+    research_case,
+    research_cmd,
     start_cmd,
     visit_cmd,
 )
@@ -57,8 +63,9 @@ from tests.factories import ASSISTANT, SERVICE_HEAD, SOCIAL_WORKER, family_asses
 
 S = CaseStatus
 FIRE = "fire_timers"
+RESEARCH = "record_research_assessment"  # RES-2
 MANAGER_STEPS = frozenset({"assess", "decide", "refer", "start_service", "acknowledge_alerts", "extend", "close",
-                           "record_follow_up", "handover"})
+                           "record_follow_up", "handover", RESEARCH})
 ASSISTANT_STEPS = frozenset({"record_visit", "report_significant_change"})
 ALL_STEPS = sorted(MANAGER_STEPS | ASSISTANT_STEPS | {FIRE})
 ACTORS = [SOCIAL_WORKER, SERVICE_HEAD, ASSISTANT, OTHER_ASSISTANT, Actor(user_id="lm-1", role=Role.MINISTRY),
@@ -73,21 +80,24 @@ MOVES: dict[str, set[tuple[CaseStatus, CaseStatus]]] = {
     "start_service": {(S.REFERRED, S.IN_SERVICE)},
     "extend": {(S.REVIEW_DUE, S.EXTENDED)},
     "close": {(status, S.CLOSED) for status in S if status is not S.CLOSED},
-    # the review reminder, and a pending period starting (a late one may be due for review at once)
-    FIRE: {(S.IN_SERVICE, S.REVIEW_DUE), (S.EXTENDED, S.IN_SERVICE), (S.EXTENDED, S.REVIEW_DUE)},
+    # the review reminder, and a pending period starting (a late one may be due for review at once);
+    # RES-2: the study's end closes a control-group case
+    FIRE: {(S.IN_SERVICE, S.REVIEW_DUE), (S.EXTENDED, S.IN_SERVICE), (S.EXTENDED, S.REVIEW_DUE),
+           (S.REGISTERED, S.CLOSED), (S.ASSESSED, S.CLOSED)},
 }
 
 # Steps that may fit a status, weighted towards §5's next step: where the steered draws look.
 FITTING: dict[CaseStatus, list[str]] = {
-    S.REGISTERED: ["assess"] * 6 + ["handover", FIRE, "close"],
-    S.ASSESSED: ["decide"] * 6 + ["assess", FIRE, "close"],
-    S.DECIDED: ["refer"] * 6 + [FIRE, "close"],
-    S.REFERRED: ["start_service"] * 4 + ["report_significant_change", "acknowledge_alerts", FIRE, "close"],
+    S.REGISTERED: ["assess"] * 6 + ["handover", FIRE, "close", RESEARCH],
+    S.ASSESSED: ["decide"] * 6 + ["assess", FIRE, "close", RESEARCH],
+    S.DECIDED: ["refer"] * 6 + [FIRE, "close", RESEARCH],
+    S.REFERRED: ["start_service"] * 4 + ["report_significant_change", "acknowledge_alerts", FIRE, "close", RESEARCH],
     S.IN_SERVICE: ["record_visit", "report_significant_change", "report_significant_change", "acknowledge_alerts",
-                   "acknowledge_alerts", "handover", FIRE, FIRE, FIRE, FIRE, "close"],
-    S.REVIEW_DUE: ["extend"] * 4 + ["record_visit", "report_significant_change", FIRE, "close"],
-    S.EXTENDED: ["record_visit", "report_significant_change", "acknowledge_alerts", FIRE, FIRE, FIRE, "close"],
-    S.CLOSED: ["record_follow_up", "handover", FIRE, FIRE],
+                   "acknowledge_alerts", "handover", FIRE, FIRE, FIRE, FIRE, "close", RESEARCH, RESEARCH],
+    S.REVIEW_DUE: ["extend"] * 4 + ["record_visit", "report_significant_change", FIRE, "close", RESEARCH],
+    S.EXTENDED: ["record_visit", "report_significant_change", "acknowledge_alerts", FIRE, FIRE, FIRE, "close",
+                 RESEARCH],
+    S.CLOSED: ["record_follow_up", "handover", FIRE, FIRE, RESEARCH],
 }
 FITTING_STEPS = {status: st.sampled_from(names) for status, names in FITTING.items()}
 ANY_STEP = st.sampled_from(ALL_STEPS)
@@ -109,19 +119,27 @@ RISKS = st.sampled_from([None, ChildSafetyRisk.LOW, ChildSafetyRisk.MEDIUM, Chil
 EXTENSION_MONTHS = st.sampled_from([None, 1, 6])
 NEW_PLAN = st.booleans()
 REASONS = st.sampled_from(list(ClosureReason))
+RESEARCH_OFFSETS = st.sampled_from([None, 0, 1, 400])  # days before now; None: today
+STUDY_ENDS = st.sampled_from([None, 10, 200, 700])  # days after the application
 NEW_MANAGERS = st.sampled_from(["sw-cesis-1", "sw-cesis-2", "head-cesis"])
 
 
 @dataclass(frozen=True)
 class Step:
-    check: Callable[[CaseState, Any], None]
+    check: Callable[..., object]
     apply: Callable[[CaseState, Any, datetime], CaseChange]
     command: Callable[[st.DataObject, Actor, datetime], Command]
+    timed: bool = False  # the check takes ``now`` too (and checks the step's day)
 
 
 def _assessment(data: st.DataObject) -> Assessment:
     base = data.draw(ASSESSMENTS)
     return base.model_copy(update={"service_needed": data.draw(LIKELY), "client_motivated": data.draw(LIKELY)})
+
+
+def _research_day(data: st.DataObject, now: datetime) -> date | None:
+    offset = data.draw(RESEARCH_OFFSETS)
+    return None if offset is None else local_date(now) - days(offset)
 
 
 STEPS: dict[str, Step] = {
@@ -142,6 +160,8 @@ STEPS: dict[str, Step] = {
     "close": Step(rules.check_close, rules.close, lambda d, a, now: close_cmd(a, d.draw(REASONS))),
     "record_follow_up": Step(rules.check_record_follow_up, rules.record_follow_up,
                              lambda d, a, now: follow_up_cmd(a)),
+    RESEARCH: Step(research.check_record_research_assessment, research.record_research_assessment,
+                   lambda d, a, now: research_cmd(a, _research_day(d, now)), timed=True),
     "handover": Step(rules.check_handover, rules.handover, lambda d, a, now: handover_cmd(a, d.draw(NEW_MANAGERS))),
 }
 
@@ -178,7 +198,7 @@ def take_step(walk: Walk, data: st.DataObject) -> None:
         step = STEPS[name]
         command = step.command(data, actor, now)
         try:  # the workflow's Update validator
-            step.check(state, command)
+            step.check(state, command, now) if step.timed else step.check(state, command)
             verdict = None
         except RuleViolation as violation:
             verdict = violation.rule
@@ -243,6 +263,34 @@ def check_state(state: CaseState) -> None:
         assert state.finished
     if state.finished:
         assert state.reminders == [] and timers.next_wake(state) is None
+    check_research(state)
+
+
+def check_research(state: CaseState) -> None:
+    """RES-2: one assessment due at a time, with its reminder and escalation, until the case closes."""
+    research = state.research
+    kinds = [r.kind for r in state.reminders if r.kind in timers.RESEARCH_REMINDERS]
+    if state.closure_reason in STUDY_CLOSURES:
+        assert state.control_group
+    if research is None:
+        assert kinds == []
+        return
+    if state.control_group:
+        assert state.decision is None, "a control-group case stays open for its assessments"
+    if state.status is S.CLOSED or state.decision is Decision.REFUSED:
+        assert research.next_due_on is None and kinds == []
+        return
+    t = state.timings
+    assert t.research_assessment_months is not None
+    expected = due_on(state.applied_on, research.next_number, t.research_assessment_months)
+    if t.study_ends_on is not None and expected >= t.study_ends_on:
+        assert research.next_due_on is None and kinds == []
+        return
+    assert research.next_due_on == expected
+    due = start_of_day(expected)
+    late = due + days(t.research_assessment_grace_days)
+    assert sorted((r.kind, r.raise_at, r.due_at) for r in state.reminders if r.kind in timers.RESEARCH_REMINDERS) == [
+        (ReminderKind.RESEARCH_ASSESSMENT_DUE, due, late), (ReminderKind.RESEARCH_ASSESSMENT_OVERDUE, late, late)]
 
 
 @settings(max_examples=150, deadline=None)
@@ -255,6 +303,27 @@ def test_every_walk_keeps_the_case_invariants(data: st.DataObject, control_group
         take_step(walk, data)
 
 
+@settings(max_examples=150, deadline=None)
+@given(data=st.data(), control_group=st.booleans(), study_end=STUDY_ENDS,
+       length=st.integers(min_value=1, max_value=40))
+def test_res2_every_walk_with_research_assessments_keeps_the_case_invariants(
+        data: st.DataObject, control_group: bool, study_end: int | None, length: int) -> None:
+    ends_on = None if study_end is None else APPLIED_ON + days(study_end)
+    walk = Walk(research_case(control_group=control_group, study_ends_on=ends_on))
+    check_state(walk.state)
+    for _ in range(length):
+        take_step(walk, data)
+        state = walk.state
+        if ends_on is not None and control_group and walk.now >= start_of_day(ends_on) \
+                and timers.next_wake(state) is None:
+            assert state.status is S.CLOSED  # RES-2: the study's end closed it (or the case was closed before)
+    recorded = [c for c in walk.changes if c.action == "research_assessed"]
+    assert [c.details["number"] for c in recorded] == list(range(1, len(recorded) + 1))
+    days_assessed = [date.fromisoformat(c.details["assessed_on"]) for c in recorded]
+    assert days_assessed == sorted(days_assessed)
+    assert all(c.details["control_group"] is control_group for c in recorded)
+
+
 def test_steered_walks_reach_every_step() -> None:
     """The walk above is worth its time only if it reaches the late steps of §5."""
     reached: set[str] = set()
@@ -262,7 +331,7 @@ def test_steered_walks_reach_every_step() -> None:
     @settings(max_examples=100, deadline=None, database=None, derandomize=True)
     @given(data=st.data())
     def walk_once(data: st.DataObject) -> None:
-        walk = Walk(new_case())
+        walk = Walk(research_case() if data.draw(st.booleans(), label="research") else new_case())
         for _ in range(40):
             take_step(walk, data)
         reached.update(walk.successes)

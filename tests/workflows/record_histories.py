@@ -33,12 +33,14 @@ from domain.case_commands import (
     Extend,
     Handover,
     RecordFollowUp,
+    RecordResearchAssessment,
     RecordVisit,
     Refer,
     ReportSignificantChange,
     StartService,
 )
 from domain.case_model import ChildSafetyRisk, ClosureReason, Decision, TargetGroup
+from domain.case_state import CaseTimings
 from domain.caseload import ClientLoad
 from domain.pilot import EducationLevel, InterviewResult, TrainingModule
 from domain.pilot_commands import (
@@ -52,6 +54,7 @@ from domain.pilot_commands import (
 )
 from domain.quarters import Quarter
 from domain.report_state import Approve, Pay, Rebuild, Return, Submit
+from domain.research import DEFAULT_DOMAINS
 from domain.roles import Actor, Role
 from famassist.settings import Settings
 from famassist.temporal import installed_binary
@@ -86,10 +89,11 @@ async def drive_one_case(client: Client, env: WorkflowEnvironment, database_url:
             ClientCaseWorkflow.run,
             CaseInput(case_id=case_id, municipality="CESIS", case_manager_id=SOCIAL_WORKER.user_id,
                       applied_on=today - timedelta(days=40), registered_by=SOCIAL_WORKER,
-                      use_search_attributes=False),
+                      use_search_attributes=False, timings=STUDY_TIMINGS, registered_at=now),
             id=case_workflow_id(case_id), task_queue=queue)
         sw = SOCIAL_WORKER
         await first.execute_update(ClientCaseWorkflow.assess, Assess(actor=sw, assessment=family_assessment()))
+        await first.execute_update(ClientCaseWorkflow.record_research_assessment, research_assessment())  # RES-2
         await first.execute_update(ClientCaseWorkflow.decide,
                                    Decide(actor=sw, decision=Decision.GRANTED, reasons="Assessed"))
         await first.execute_update(ClientCaseWorkflow.refer, Refer(
@@ -107,6 +111,7 @@ async def drive_one_case(client: Client, env: WorkflowEnvironment, database_url:
         await first.execute_update(ClientCaseWorkflow.extend, Extend(actor=sw, reason="Goals partly met"))
         await env.sleep(timedelta(days=20))  # the second period starts: continue-as-new
         latest = client.get_workflow_handle(case_workflow_id(case_id))
+        await latest.execute_update(ClientCaseWorkflow.record_research_assessment, research_assessment())
         await latest.execute_update(ClientCaseWorkflow.close,
                                     Close(actor=sw, reason=ClosureReason.GOALS_ACHIEVED, note="Done"))
         await env.sleep(timedelta(days=95))
@@ -114,6 +119,42 @@ async def drive_one_case(client: Client, env: WorkflowEnvironment, database_url:
         await latest.result()
         run_1 = client.get_workflow_handle(case_workflow_id(case_id), run_id=first.first_execution_run_id)
         return [await run_1.fetch_history(), await latest.fetch_history()]
+
+
+STUDY_TIMINGS = CaseTimings(research_assessment_months=6)  # RES-2, as POST /cases now opens a case
+
+
+def research_assessment() -> RecordResearchAssessment:
+    return RecordResearchAssessment(actor=SOCIAL_WORKER, scores={d: 3 for d in DEFAULT_DOMAINS})
+
+
+async def drive_control_group_case(client: Client, env: WorkflowEnvironment, database_url: str) -> WorkflowHistory:
+    """RES-2: a control-group case assessed, escalated when overdue, and closed when the study ends."""
+    sessions = session_factory(make_engine(database_url))
+    case_id = str(uuid.uuid4())
+    now = await env.get_current_time()
+    today = local_date(now)
+    with sessions() as session, session.begin():
+        session.add(CaseRecord(case_id=case_id, municipality="CESIS", status="registered", control_group=True,
+                               case_manager_id=SOCIAL_WORKER.user_id, applied_on=today, created_at=now,
+                               updated_at=now))
+    settings = Settings(database_url=database_url, task_queue=f"record-{case_id}")
+    timings = STUDY_TIMINGS.model_copy(update={"study_ends_on": today + timedelta(days=300)})
+    async with build_workers(client, settings):
+        case = await client.start_workflow(
+            ClientCaseWorkflow.run,
+            CaseInput(case_id=case_id, municipality="CESIS", case_manager_id=SOCIAL_WORKER.user_id, applied_on=today,
+                      registered_by=SOCIAL_WORKER, control_group=True, use_search_attributes=False, timings=timings,
+                      registered_at=now),
+            id=case_workflow_id(case_id), task_queue=settings.task_queue)
+        await case.execute_update(ClientCaseWorkflow.assess,
+                                  Assess(actor=SOCIAL_WORKER, assessment=family_assessment()))
+        await case.execute_update(ClientCaseWorkflow.record_research_assessment, research_assessment())
+        await env.sleep(timedelta(days=220))  # the second is due, then overdue
+        await case.execute_update(ClientCaseWorkflow.record_research_assessment, research_assessment())
+        await env.sleep(timedelta(days=100))  # the study ends: the case is closed
+        await case.result()
+        return await case.fetch_history()
 
 
 async def drive_one_pilot(client: Client, env: WorkflowEnvironment, database_url: str) -> WorkflowHistory:
@@ -194,6 +235,7 @@ async def main() -> None:
             url = f"sqlite:///{tmp}/record.db"
             upgrade(url)
             histories = await drive_one_case(env.client, env, url)
+            control_group = await drive_control_group_case(env.client, env, url)
             pilot = await drive_one_pilot(env.client, env, url)
             report = await drive_one_report(env.client, env, url)
     finally:
@@ -206,6 +248,10 @@ async def main() -> None:
             raise SystemExit(f"{path} exists: saved histories are never overwritten; give another label")
         path.write_text(history.to_json())
         print(f"wrote {path} ({len(history.events)} events)")
+    path = HISTORIES / f"client_case_{label}_control_group.json"
+    if not path.exists():
+        path.write_text(control_group.to_json())
+        print(f"wrote {path} ({len(control_group.events)} events)")
     for name, history in (("assistant_pilot", pilot), ("quarterly_report", report)):
         path = HISTORIES / f"{name}_{label}.json"
         if not path.exists():

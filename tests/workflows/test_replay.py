@@ -9,7 +9,12 @@ from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
-from tests.workflows.record_histories import drive_one_case, drive_one_pilot, drive_one_report
+from tests.workflows.record_histories import (
+    drive_control_group_case,
+    drive_one_case,
+    drive_one_pilot,
+    drive_one_report,
+)
 from workflows.assistant_pilot import AssistantPilotWorkflow
 from workflows.client_case import ClientCaseWorkflow
 from workflows.quarterly_report import QuarterlyReportWorkflow
@@ -41,7 +46,8 @@ async def test_a_history_recorded_now_replays(time_skipping_env, sqlite_url) -> 
     histories = await drive_one_case(time_skipping_env.client, time_skipping_env, sqlite_url)
     histories.append(await drive_one_pilot(time_skipping_env.client, time_skipping_env, sqlite_url))
     histories.append(await drive_one_report(time_skipping_env.client, time_skipping_env, sqlite_url))
-    assert len(histories) == 4
+    histories.append(await drive_control_group_case(time_skipping_env.client, time_skipping_env, sqlite_url))
+    assert len(histories) == 5
     for history in histories:
         result = await replayer().replay_workflow(history, raise_on_replay_failure=False)
         assert result.replay_failure is None
