@@ -34,8 +34,7 @@ INDEXES: list[tuple[str, str, list[str], dict[str, Any]]] = [
     ('ix_case_record_ministry_period', 'case_record', ['status', 'period_ends_on', 'municipality', 'workflow_started'],
      {}),
     ('ix_reminder_ministry_open', 'reminder', ['municipality', 'kind', 'raised_at', 'due_at'], OPEN_ONLY),
-    ('ix_timesheet_entry_ministry', 'timesheet_entry', ['municipality', 'kind', 'worked_on', 'hours'], {}),
-    ('ix_timesheet_entry_ministry_cap', 'timesheet_entry', ['kind', 'municipality', 'assistant_id', 'worked_on', 'hours'],
+    ('ix_timesheet_entry_ministry', 'timesheet_entry', ['municipality', 'kind', 'worked_on', 'assistant_id', 'hours'],
      {}),
 ]
 
