@@ -66,11 +66,11 @@ def write_noted_reads(session: Session) -> int:
     if isinstance(bind, Engine) and bind.dialect.name == "sqlite":
         _group_of(bind).write(session, reads)
     else:
-        _commit(session, reads)  # the transaction that read them
+        commit_reads(session, reads)  # the transaction that read them
     return len(reads)
 
 
-def _commit(session: Session, reads: list[PersonalDataRead]) -> None:
+def commit_reads(session: Session, reads: list[PersonalDataRead]) -> None:
     """One INSERT of every read (Core, executemany: no ORM flush, no ids read back), then COMMIT."""
     columns = ("at", "case_id", "municipality", "reader_id", "reader_role", "operation")
     try:
@@ -108,7 +108,7 @@ class _GroupCommit:
                     batch, self.queue = self.queue, []
                 try:
                     begin_write(session)  # ends the reads (they never hold the write lock): BEGIN IMMEDIATE
-                    _commit(session, [read for queued in batch for read in queued.reads])
+                    commit_reads(session, [read for queued in batch for read in queued.reads])
                 except BaseException as error:
                     for queued in batch:
                         queued.error = error
