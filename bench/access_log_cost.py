@@ -82,7 +82,7 @@ def read(sessions: Callable[[], Session], case_id: str, mode: str) -> float:
         elif mode == "each":  # the plain way: its own BEGIN IMMEDIATE on SQLite, sleeping when busy
             reads = take_noted_reads(session)
             if session.get_bind().dialect.name == "sqlite":
-                begin_write(session)
+                begin_write(session)  # ends the reads, then BEGIN IMMEDIATE on a connection checked out anew
             commit_reads(session, reads)
         else:
             take_noted_reads(session)

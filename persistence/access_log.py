@@ -27,30 +27,46 @@ import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TypedDict
 
 from sqlalchemy import insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, SQLModel, col, select
 
 from persistence.models import PersonalDataRead
-from persistence.unit_of_work import WriteBusy, begin_write
+from persistence.unit_of_work import WriteBusy
 
 NOTED = "min6_personal_data_reads"
+
+
+INSERT = insert(SQLModel.metadata.tables["personal_data_read"])
+
+
+class Read(TypedDict):
+    """One noted read: a ``personal_data_read`` row's values (a plain dict: cheaper than a model)."""
+
+    at: datetime
+    case_id: str
+    municipality: str
+    reader_id: str
+    reader_role: str
+    operation: str
 
 
 def note_read(session: Session, *, case_id: str, municipality: str, reader_id: str, reader_role: str,
               operation: str, at: datetime) -> None:
     """Note that ``session`` read the client data of ``case_id`` for this reader (written by
     :func:`write_noted_reads`)."""
-    session.info.setdefault(NOTED, []).append(PersonalDataRead(
+    session.info.setdefault(NOTED, []).append(Read(
         at=at, case_id=case_id, municipality=municipality, reader_id=reader_id, reader_role=reader_role,
         operation=operation))
 
 
-def take_noted_reads(session: Session) -> list[PersonalDataRead]:
-    """The reads noted on ``session``, for a unit of work that writes them with its own changes."""
-    reads: list[PersonalDataRead] = session.info.pop(NOTED, [])
+def take_noted_reads(session: Session) -> list[Read]:
+    """The reads noted on ``session``, for a unit of work that writes them with its own changes
+    (``session.add_all(PersonalDataRead(**r) for r in take_noted_reads(session))``)."""
+    reads: list[Read] = session.info.pop(NOTED, [])
     return reads
 
 
@@ -70,11 +86,18 @@ def write_noted_reads(session: Session) -> int:
     return len(reads)
 
 
-def commit_reads(session: Session, reads: list[PersonalDataRead]) -> None:
-    """One INSERT of every read (Core, executemany: no ORM flush, no ids read back), then COMMIT."""
-    columns = ("at", "case_id", "municipality", "reader_id", "reader_role", "operation")
+def commit_reads(session: Session, reads: list[Read], *, begin_immediate: bool = False) -> None:
+    """One INSERT of every read (Core, executemany: no ORM, no ids read back), then COMMIT.
+
+    ``begin_immediate`` (SQLite): take the write lock first, on the connection that did the reads
+    (they ran outside a transaction: pysqlite begins one only before a write), so the write needs
+    no second checkout; what ``begin_write`` does, without ending and reopening the session's
+    transaction."""
     try:
-        session.execute(insert(PersonalDataRead), [{c: getattr(read, c) for c in columns} for read in reads])
+        connection = session.connection()
+        if begin_immediate:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        connection.execute(INSERT, list(reads))  # Core on the session's connection: no ORM bulk path
         session.commit()
     except OperationalError as error:
         session.rollback()
@@ -85,7 +108,7 @@ def commit_reads(session: Session, reads: list[PersonalDataRead]) -> None:
 
 @dataclass(eq=False)
 class _Queued:
-    reads: list[PersonalDataRead]
+    reads: list[Read]
     written: bool = False
     error: BaseException | None = None
 
@@ -98,7 +121,7 @@ class _GroupCommit:
     queue_lock: threading.Lock = field(default_factory=threading.Lock)
     queue: list[_Queued] = field(default_factory=list)
 
-    def write(self, session: Session, reads: list[PersonalDataRead]) -> None:
+    def write(self, session: Session, reads: list[Read]) -> None:
         mine = _Queued(reads)
         with self.queue_lock:
             self.queue.append(mine)
@@ -107,8 +130,8 @@ class _GroupCommit:
                 with self.queue_lock:
                     batch, self.queue = self.queue, []
                 try:
-                    begin_write(session)  # ends the reads (they never hold the write lock): BEGIN IMMEDIATE
-                    commit_reads(session, [read for queued in batch for read in queued.reads])
+                    # the reads are done (they never hold the write lock): BEGIN IMMEDIATE, INSERT, COMMIT
+                    commit_reads(session, [read for queued in batch for read in queued.reads], begin_immediate=True)
                 except BaseException as error:
                     for queued in batch:
                         queued.error = error

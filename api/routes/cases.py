@@ -41,7 +41,7 @@ from domain.case_timers import registered, registration_change
 from domain.roles import Role
 from persistence.access_log import reads_of_case, take_noted_reads, write_noted_reads
 from persistence.live_state import live_state_kept
-from persistence.models import CaseClient, CaseEvent, CaseRecord, ReminderRecord
+from persistence.models import CaseClient, CaseEvent, CaseRecord, PersonalDataRead, ReminderRecord
 
 router = APIRouter(prefix="/cases", tags=["cases"])
 log = structlog.get_logger(__name__)
@@ -98,7 +98,7 @@ def _opened(session: Session, row: CaseRecord, principal: Principal, *, read: bo
     """The opening is complete; MIN-6: its answer gives the client's data back, a read recorded with it."""
     if read:
         note_personal_data_read(session, principal, row, OPEN)
-        session.add_all(take_noted_reads(session))  # one transaction with the mark
+        session.add_all(PersonalDataRead(**r) for r in take_noted_reads(session))  # one transaction with the mark
     mark_started(session, row.case_id)
 
 
