@@ -5,12 +5,16 @@ A read is *noted* on the session that read the data (:func:`note_read`) and *wri
 call). A record that cannot be written (a lock not had in time) fails the read: personal data is
 never answered without its record (503, the caller retries), and no record waits in memory.
 
-- PostgreSQL: one INSERT in the transaction that read the data (no round trip but the INSERT's;
-  it takes no lock a writer holds: the case row's foreign-key check shares ``FOR NO KEY UPDATE``).
+- PostgreSQL: one INSERT in the transaction that read the data (no round trip but the INSERT's).
+  It waits for no writer: its foreign-key check takes ``FOR KEY SHARE`` on the case row, which a
+  writer's ``FOR NO KEY UPDATE`` (persistence/unit_of_work.py ``lock_row``) leaves free.
 - SQLite has one write lock for the whole database, and a writer that finds it taken sleeps in
-  the busy handler (1, 2, 5, 10 … ms). One write transaction per read cost the read of
-  ``GET /cases/{id}`` a third of its throughput at 16 threads, and its median went from 2 to 17 ms
-  (bench/access_log_cost.py). So the reads of a process are written by *group commit*: a thread
+  the busy handler (1, 2, 5, 10 … ms). A write transaction per read cost the database call of
+  ``GET /cases/{id}`` 20-40 % of its throughput at 16 threads, its median 2 → 17-22 ms
+  (bench/access_log_cost.py, 2026-11-24, load 6-12). So the reads of a process are written by
+  *group commit* (there: the same throughput as without a record, 380 calls/s; with a writer
+  taking the lock every 5 ms, 277 against 437; the median waits for its batch: 30-45 ms, p95
+  lower than without). Over HTTP (bench/case_reads.py) the difference is inside the noise. A thread
   queues its reads and takes the process's record lock; the thread that holds it writes every read
   queued by then in one ``BEGIN IMMEDIATE`` transaction, and the threads whose reads it wrote find
   them written when they get the lock. Each read still waits until its own record is committed
