@@ -4,17 +4,20 @@ kept for its retries and read back from ``case_client`` when it is replayed.
 An answer with a case (``{"case": {"case_id": …}, "client": {…}, …}``) is kept with
 ``"client": {"kept_in": "case_client"}``; its replay puts the client's data back in the same
 place, serialised as FastAPI serialises it, so the replay is the first answer, byte for byte.
+A replay that gives the client's data back is a read of it (MIN-6), recorded like the first answer.
 """
 
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 from api.schemas import ClientPublic
+from persistence.access_log import note_read, write_noted_reads
 from persistence.db import SessionFactory
 from persistence.idempotency import StoredAnswer
-from persistence.models import CaseClient
+from persistence.models import CaseClient, CaseRecord
 
 KEPT_IN = {"kept_in": "case_client"}
 
@@ -43,12 +46,22 @@ def without_personal_data(content_type: str | None, body: bytes) -> bytes:
     return _dumps(document)
 
 
-def with_personal_data(sessions: SessionFactory, stored: StoredAnswer) -> bytes:
+def with_personal_data(sessions: SessionFactory, stored: StoredAnswer, caller: str, method: str, path: str) -> bytes:
+    """The kept answer with the client's data put back; ``caller`` (``role:municipality:user``, as
+    api/idempotency.py keys answers) reads it through ``method`` ``path`` (MIN-6)."""
     document = _case_answer(stored.content_type, stored.body)
     if document is None or document["client"] != KEPT_IN:
         return stored.body
+    case_id = str(document["case"].get("case_id"))
     with sessions() as session:
-        client = session.get(CaseClient, str(document["case"].get("case_id")))
+        client, row = session.get(CaseClient, case_id), session.get(CaseRecord, case_id)
         document["client"] = (ClientPublic.model_validate(client, from_attributes=True).model_dump(mode="json")
                               if client is not None else None)
+        if client is not None and row is not None:
+            role, _, rest = caller.partition(":")
+            reader_id = rest.partition(":")[2]  # a municipality code has no colon; a user id may
+            note_read(session, case_id=case_id, municipality=row.municipality, reader_id=reader_id,
+                      reader_role=role, operation=f"{method} {path.replace(case_id, '{case_id}')}",
+                      at=datetime.now(UTC))
+            write_noted_reads(session)
     return _dumps(document)

@@ -23,6 +23,7 @@ from api.idempotency import IdempotencyMiddleware
 from api.openapi import install_openapi
 from api.request_log import ControlCharacters, RequestLog
 from api.routes import (
+    access_log,
     assistant_steps,
     assistants,
     case_steps,
@@ -87,7 +88,8 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
     app.add_middleware(ControlCharacters)  # 422 for a NUL in the path or query, before any parsing
     app.add_middleware(RequestLog)  # outermost: every answer has its request id and its log line
     modules = (health, cases, case_steps, reminders, municipalities, assistants, assistant_steps, timesheets,
-               reports, ministry, research, research_assessments)
+               reports, ministry, research, research_assessments,
+               access_log)  # MIN-6
     for module in modules:
         app.include_router(module.router)
     app.include_router(dashboard_router)  # the ministry's page (issue 9): static, no token needed to load it

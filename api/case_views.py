@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import structlog
 from sqlmodel import Session
 from temporalio.client import Client
@@ -13,6 +15,7 @@ from api.redaction import state_for_ministry
 from api.schemas import CasePublic, CaseRecordPublic, ClientPublic
 from domain.case_state import CaseState
 from domain.roles import Role
+from persistence.access_log import note_read
 from persistence.db import SessionFactory
 from persistence.live_state import live_state_kept
 from persistence.models import CaseClient, CaseRecord
@@ -30,35 +33,50 @@ async def live_state(temporal: Client, case_id: str) -> CaseState | None:
         return None
 
 
-def client_of(session: Session, principal: Principal, case_id: str) -> ClientPublic | None:
+def note_personal_data_read(session: Session, principal: Principal, row: CaseRecord, operation: str) -> None:
+    """MIN-6: ``principal`` reads the personal data of ``row``'s client through ``operation`` (a route,
+    e.g. ``GET /cases/{case_id}``); written with the call (``api.db_calls.in_thread``)."""
+    note_read(session, case_id=row.case_id, municipality=row.municipality, reader_id=principal.user_id,
+              reader_role=principal.role.value, operation=operation, at=datetime.now(UTC))
+
+
+def client_of(session: Session, principal: Principal, row: CaseRecord, *, operation: str) -> ClientPublic | None:
+    """The client's data where the caller may see it, the read noted for MIN-6 (the ministry: None, no read)."""
     if not may_see_personal_data(principal):
         return None
-    return client_public(principal, session.get(CaseClient, case_id))
+    client = client_public(principal, session.get(CaseClient, row.case_id))
+    if client is not None:
+        note_personal_data_read(session, principal, row, operation)
+    return client
 
 
-def case_public(session: Session, principal: Principal, case_id: str, live: CaseState | None) -> CasePublic:
+def case_public(session: Session, principal: Principal, case_id: str, live: CaseState | None, *,
+                operation: str) -> CasePublic:
     """The case as it is now in the database (read afresh: a step has just projected into it) and ``live``.
 
-    Run it with ``api.db_calls.in_thread``, after the Temporal call that gave ``live``.
+    Run it with ``api.db_calls.in_thread``, after the Temporal call that gave ``live``: a client's data
+    in the answer is a read of personal data through ``operation`` (MIN-6), recorded by that call.
     """
     row = session.get(CaseRecord, case_id)
     assert row is not None, "a case row is never removed"
-    return public_of(principal, row, client_of(session, principal, case_id), live)
+    return public_of(principal, row, client_of(session, principal, row, operation=operation), live)
 
 
-def case_as_recorded(session: Session, principal: Principal, case_id: str) -> CasePublic | None:
+def case_as_recorded(session: Session, principal: Principal, case_id: str, *, operation: str) -> CasePublic | None:
     """The case with the state its last recorded change left, read in one go; None when no state is
     kept for it (a run from before ``case_live_state``): then read it with :func:`read_live`."""
     live = live_state_kept(session, case_id)
-    return None if live is None else case_public(session, principal, case_id, live)
+    return None if live is None else case_public(session, principal, case_id, live, operation=operation)
 
 
-async def read_live(sessions: SessionFactory, temporal: Client, principal: Principal, case_id: str) -> CasePublic:
+async def read_live(sessions: SessionFactory, temporal: Client, principal: Principal, case_id: str, *,
+                    operation: str) -> CasePublic:
     """The case and its state, from the database (kept with every change), else by Query."""
-    public = await in_thread(sessions, case_as_recorded, principal, case_id)
+    public = await in_thread(sessions, case_as_recorded, principal, case_id, operation=operation)
     if public is not None:
         return public
-    return await in_thread(sessions, case_public, principal, case_id, await live_state(temporal, case_id))
+    live = await live_state(temporal, case_id)
+    return await in_thread(sessions, case_public, principal, case_id, live, operation=operation)
 
 
 def public_of(principal: Principal, row: CaseRecord, client: ClientPublic | None,

@@ -129,9 +129,10 @@ class IdempotencyMiddleware:
         now = datetime.now(UTC)
         try:
             stored = await anyio.to_thread.run_sync(store.find, request.caller, request.key, now)
-            replay = (await anyio.to_thread.run_sync(with_personal_data, state.sessions, stored)
+            replay = (await anyio.to_thread.run_sync(with_personal_data, state.sessions, stored, request.caller,
+                                                     scope["method"], scope["path"])
                       if stored is not None and stored.request_hash == request.request_hash else None)
-        except SQLAlchemyError as exc:  # nothing ran: the caller retries with the same key
+        except (SQLAlchemyError, WriteBusy) as exc:  # nothing ran: the caller retries with the same key
             log.warning("idempotency store unavailable", error_type=type(exc).__name__)
             await _answer(send, 503, PROBLEM_JSON, _unavailable(scope["path"]), retry_after=5)
             return

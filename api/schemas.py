@@ -106,6 +106,25 @@ class ReminderPublic(BaseModel):
     overdue: bool = False
 
 
+class CaseReadPublic(BaseModel):
+    """MIN-6: one read of a client's personal data (never the data itself)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    at: datetime
+    reader_id: str = Field(description="The user who read it")
+    reader_role: str
+    operation: str = Field(description="The route it was read through, e.g. `GET /cases/{case_id}`")
+
+
+class PersonalDataReadPublic(CaseReadPublic):
+    """MIN-6: one record of the access log."""
+
+    id: int
+    case_id: str
+    municipality: str = Field(description="The case's municipality")
+
+
 class CaseFile(BaseModel):
     """CASE-5: the whole file of one case as one document."""
 
@@ -114,3 +133,6 @@ class CaseFile(BaseModel):
     live: CaseState | None
     events: list[CaseEventPublic]
     reminders: list[ReminderPublic]
+    readers: list[CaseReadPublic] = Field(description=(
+        "MIN-6: who has read this client's personal data, oldest first (this read of the file included)"))
+

@@ -447,3 +447,28 @@ class ResearchExportLog(SQLModel, table=True):
 
 # RES-3: the export reads a batch of cases' service hours at a time.
 Index("ix_timesheet_entry_case_worked", TimesheetEntry.case_id, TimesheetEntry.worked_on)  # type: ignore[arg-type]
+
+
+# --- MIN-6: who read whose personal data (issue 9) ---------------------------------------------
+
+class PersonalDataRead(SQLModel, table=True):
+    """MIN-6: one read of a client's personal data: who (user id and role), when, which case, through
+    which operation (the route, e.g. ``GET /cases/{case_id}``). Never the personal data itself.
+
+    Append-only: no route changes or removes a record, and a trigger (migration 0013) refuses any
+    UPDATE or DELETE on both databases. ``municipality`` is the case's, for the service head's list.
+    """
+
+    __tablename__ = "personal_data_read"
+    __table_args__ = (Index("ix_personal_data_read_case", "case_id", "id"),  # the client file's readers
+                      Index("ix_personal_data_read_municipality", "municipality", "id"),  # the service head's
+                      Index("ix_personal_data_read_reader", "reader_id", "id"),  # "what did this user read?"
+                      {"sqlite_autoincrement": True})  # an id is never given twice: the list's order
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _utc(nullable=False)
+    case_id: str = Field(foreign_key="case_record.case_id", max_length=36)
+    municipality: str = Field(max_length=20)
+    reader_id: str = Field(max_length=100)
+    reader_role: str = Field(max_length=20)
+    operation: str = Field(max_length=100)

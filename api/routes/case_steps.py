@@ -98,7 +98,9 @@ def _add_step(path: str, update: Update, command: type[commands.Command], doc: s
         message = command(actor=principal.actor, **fields)
         handle = temporal.get_workflow_handle(case_workflow_id(row.case_id))
         live = await run_update(handle, update, message, request_key)  # no database connection held meanwhile
-        return await in_thread(sessions, case_public, principal, row.case_id, live)
+        # MIN-6: the answer carries the client's data: a read through this step, recorded
+        return await in_thread(sessions, case_public, principal, row.case_id, live,
+                               operation=f"POST /cases/{{case_id}}/{path}")
 
     step.__doc__ = doc
     step.__annotations__["body"] = Body  # a class made here, not a name FastAPI can look up

@@ -20,24 +20,36 @@ from api.case_opening import (
     start_case_workflow,
     write_application,
 )
-from api.case_views import case_public, client_public, live_state, public_of, read_live
+from api.case_views import case_public, client_public, live_state, note_personal_data_read, public_of, read_live
 from api.db_calls import in_thread
 from api.deps import ReadableCase, SessionDep, SessionsDep, SettingsDep, TemporalDep
 from api.idempotency import RequestKeyDep
 from api.pagination import Key, Keyset, Page, PageDep, fetch_page
 from api.redaction import event_for_ministry
-from api.schemas import CaseCreate, CaseEventPublic, CaseFile, CasePublic, CaseRecordPublic, ReminderPublic
+from api.schemas import (
+    CaseCreate,
+    CaseEventPublic,
+    CaseFile,
+    CasePublic,
+    CaseReadPublic,
+    CaseRecordPublic,
+    ReminderPublic,
+)
 from domain.calendar import local_date
 from domain.case_state import CaseState
 from domain.case_timers import registered, registration_change
 from domain.roles import Role
+from persistence.access_log import reads_of_case, take_noted_reads, write_noted_reads
 from persistence.live_state import live_state_kept
-from persistence.models import CaseClient, CaseEvent, CaseRecord, ReminderRecord
+from persistence.models import CaseClient, CaseEvent, CaseRecord, PersonalDataRead, ReminderRecord
 
 router = APIRouter(prefix="/cases", tags=["cases"])
 log = structlog.get_logger(__name__)
 
 Managers = require_roles(Role.SOCIAL_WORKER, Role.SERVICE_HEAD)
+# MIN-6: the operations through which a client's personal data is read (the access log's ``operation``)
+OPEN, READ, EVENTS, FILE = ("POST /cases", "GET /cases/{case_id}", "GET /cases/{case_id}/events",
+                            "GET /cases/{case_id}/file")
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, dependencies=[Managers])
@@ -73,12 +85,21 @@ async def open_case(body: CaseCreate, principal: PrincipalDep, sessions: Session
     case_input = case_input_of(kept.row, case_timings(settings)).model_copy(
         update={"registration_recorded": kept.written_now})
     await start_case_workflow(temporal, kept.row, case_input, settings.task_queue)  # no connection held
-    await in_thread(sessions, mark_started, case_id)
+    client_answered = client_public(principal, kept.client) if kept.written_now else None
+    await in_thread(sessions, _opened, kept.row, principal, read=client_answered is not None)
     log.info("case opened", case_id=case_id, municipality=principal.municipality)
     if kept.written_now:  # the answer is what was just written, and the state the workflow begins from
-        return public_of(principal, kept.row, client_public(principal, kept.client), state)
+        return public_of(principal, kept.row, client_answered, state)
     # a retry of an opening written before: the case may have moved on since; read it as it is
-    return await read_live(sessions, temporal, principal, case_id)
+    return await read_live(sessions, temporal, principal, case_id, operation=OPEN)
+
+
+def _opened(session: Session, row: CaseRecord, principal: Principal, *, read: bool) -> None:
+    """The opening is complete; MIN-6: its answer gives the client's data back, a read recorded with it."""
+    if read:
+        note_personal_data_read(session, principal, row, OPEN)
+        session.add_all(PersonalDataRead(**r) for r in take_noted_reads(session))  # one transaction with the mark
+    mark_started(session, row.case_id)
 
 
 CASE_ORDER = Keyset("cases", (Key("created_at", col(CaseRecord.created_at), datetime, descending=True),
@@ -112,23 +133,34 @@ def list_cases(
 async def read_case(row: ReadableCase, principal: PrincipalDep, sessions: SessionsDep,
                     temporal: TemporalDep) -> CasePublic:
     """The case's projection plus its workflow's state as its last change left it (the ministry sees
-    no personal data). Both are written in one transaction, so they always agree."""
-    return await read_live(sessions, temporal, principal, row.case_id)
+    no personal data). Both are written in one transaction, so they always agree.
+
+    MIN-6: an answer with the client's data is recorded in the access log (who, when, which case)."""
+    return await read_live(sessions, temporal, principal, row.case_id, operation=READ)
 
 
 @router.get("/{case_id}/events")
 def case_events(row: ReadableCase, principal: PrincipalDep, session: SessionDep,
                 page: PageDep) -> Page[CaseEventPublic]:
-    """The append-only audit trail (CASE-4): who, when, what, why (the ministry: without free text)."""
+    """The append-only audit trail (CASE-4): who, when, what, why (the ministry: without free text).
+
+    MIN-6: its free text is written about the client, so a page read with it is recorded in the
+    access log (the ministry's, without it, is not)."""
     found = fetch_page(session, select(CaseEvent).where(CaseEvent.case_id == row.case_id), EVENT_ORDER, page)
     public = [CaseEventPublic.model_validate(e) for e in found.rows]
-    return found.page([event_for_ministry(e) for e in public] if principal.role is Role.MINISTRY else public)
+    if principal.role is Role.MINISTRY:
+        return found.page([event_for_ministry(e) for e in public])
+    note_personal_data_read(session, principal, row, EVENTS)
+    write_noted_reads(session)
+    return found.page(public)
 
 
 @router.get("/{case_id}/file", dependencies=[Managers])
 async def case_file(row: ReadableCase, principal: PrincipalDep, sessions: SessionsDep,
                     temporal: TemporalDep) -> CaseFile:
-    """CASE-5: the whole file of one case as one document, for the client's right to see it."""
+    """CASE-5: the whole file of one case as one document, for the client's right to see it.
+
+    MIN-6: it lists who has read the client's personal data (``readers``, this read included)."""
     found = await in_thread(sessions, _case_file, principal, row.case_id)
     if found is not None:
         return found
@@ -145,11 +177,13 @@ def _case_file(session: Session, principal: Principal, case_id: str, live: CaseS
     (the workflow's answer, or None when it could not answer); None: no state kept, ask the workflow."""
     if not asked and (live := live_state_kept(session, case_id)) is None:
         return None
-    public = case_public(session, principal, case_id, live)
+    public = case_public(session, principal, case_id, live, operation=FILE)
     assert public.client is not None
-    events = session.exec(select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(col(CaseEvent.seq)))
-    reminders = session.exec(select(ReminderRecord).where(ReminderRecord.case_id == case_id)
-                             .order_by(col(ReminderRecord.raised_at)))
-    return CaseFile(case=public.case, client=public.client, live=public.live,
-                    events=[CaseEventPublic.model_validate(e) for e in events],
-                    reminders=[ReminderPublic.model_validate(r) for r in reminders])
+    events = [CaseEventPublic.model_validate(e) for e in session.exec(
+        select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(col(CaseEvent.seq)))]
+    reminders = [ReminderPublic.model_validate(r) for r in session.exec(
+        select(ReminderRecord).where(ReminderRecord.case_id == case_id).order_by(col(ReminderRecord.raised_at)))]
+    write_noted_reads(session)  # MIN-6: this read, before the list of reads
+    readers = [CaseReadPublic.model_validate(r) for r in reads_of_case(session, case_id)]
+    return CaseFile(case=public.case, client=public.client, live=public.live, events=events,
+                    reminders=reminders, readers=readers)

@@ -276,6 +276,17 @@ async def build(api: Api) -> Book:
     book.reminders += [Reminder(b, "report_due", True), Reminder(b, "report_overdue", True)]
     await wait_for(api, b, "report_overdue")
 
+    # RES-2: every case's first research assessment is due on its application day, raised with the
+    # registration, and escalated the grace days later; a closure or a refusal resolves both.
+    grace = timedelta(days=api.settings.research_assessment_grace_days)
+    for case in book.cases:
+        if case.status == "closed" or (case.decided is not None and not case.granted):  # closed or refused
+            continue
+        late = case.applied + grace <= riga_today()  # the due reminder's deadline has passed
+        book.reminders.append(Reminder(case.town, "research_assessment_due", late))
+        if late:
+            book.reminders.append(Reminder(case.town, "research_assessment_overdue", True))
+
     # CAP-2 weights of the clients each assistant holds now
     book.pilots[ga1].load = Fraction(1, 6)  # c3, a youth (c1 closed)
     book.pilots[ga2].load = Fraction(1, 4)  # c7, flagged but held until it is referred again
