@@ -24,7 +24,8 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -74,6 +75,20 @@ def closed_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+@asynccontextmanager
+async def app_in_process(url: str, key: str) -> AsyncIterator[tuple[httpx.AsyncClient, Settings]]:
+    """The real application on ``url``, asked in process over ASGI, with no Temporal (a closed port):
+    what a read costs the API and the database, without the network."""
+    with tempfile.TemporaryDirectory() as var:
+        settings = Settings(database_url=url, temporal_address=f"127.0.0.1:{closed_port()}",
+                            jwt_secret=SecretStr(key), var_dir=Path(var), case_repair_interval_seconds=3600)
+        app = create_app(settings)
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+            async with httpx.AsyncClient(transport=transport, base_url="http://famassist.test") as http:
+                yield http, settings
 
 
 def reads(m: Landmarks) -> list[Read]:
@@ -184,28 +199,22 @@ async def measure(url: str, scale: Scale) -> tuple[dict[str, Figures], list[str]
         open_reminders = connection.execute(select(func.count()).select_from(ReminderRecord).where(
             col(ReminderRecord.resolved_at).is_(None))).scalar_one()
     engine.dispose()
-    with tempfile.TemporaryDirectory() as var:
-        settings = Settings(database_url=url, temporal_address=f"127.0.0.1:{closed_port()}",
-                            jwt_secret=SecretStr(KEY), var_dir=Path(var), case_repair_interval_seconds=3600)
-        app = create_app(settings)
-        async with app.router.lifespan_context(app):
-            transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-            async with httpx.AsyncClient(transport=transport, base_url="http://famassist.test") as http:
-                bench = Bench(http, settings, landmarks)
-                figures = {read.name: await bench.time(read) for read in reads(landmarks)}
-                ministry = Role.MINISTRY
-                await bench.check_walk(Read("assistants", ministry, "/assistants", {}), scale.assistants,
-                                       lambda a: (a["municipality"], a["assistant_id"]))
-                await bench.check_walk(Read("open reminders", ministry, "/reminders", {}),
-                                       open_reminders, lambda r: (r["due_at"], r["reminder_id"]))
-                await bench.check_walk(Read("cases of M01", ministry, "/cases", {"municipality": "M01"}),
-                                       len(range(0, scale.cases, scale.municipalities)), descending=True,
-                                       key=lambda c: (datetime.fromisoformat(c["created_at"]), c["case_id"]))
-                await bench.check_walk(Read("case events", ministry, f"/cases/{landmarks.busy_case}/events", {}),
-                                       scale.busy_case_events, lambda e: e["seq"])
-                await bench.check_walk(Read("reports", ministry, "/reports", {}), scale.quarters * scale.municipalities,
-                                       lambda r: (-r["year"], -r["quarter"], r["municipality"]))
-                return figures, bench.failures, generated
+    async with app_in_process(url, KEY) as (http, settings):
+        bench = Bench(http, settings, landmarks)
+        figures = {read.name: await bench.time(read) for read in reads(landmarks)}
+        ministry = Role.MINISTRY
+        await bench.check_walk(Read("assistants", ministry, "/assistants", {}), scale.assistants,
+                               lambda a: (a["municipality"], a["assistant_id"]))
+        await bench.check_walk(Read("open reminders", ministry, "/reminders", {}),
+                               open_reminders, lambda r: (r["due_at"], r["reminder_id"]))
+        await bench.check_walk(Read("cases of M01", ministry, "/cases", {"municipality": "M01"}),
+                               len(range(0, scale.cases, scale.municipalities)), descending=True,
+                               key=lambda c: (datetime.fromisoformat(c["created_at"]), c["case_id"]))
+        await bench.check_walk(Read("case events", ministry, f"/cases/{landmarks.busy_case}/events", {}),
+                               scale.busy_case_events, lambda e: e["seq"])
+        await bench.check_walk(Read("reports", ministry, "/reports", {}), scale.quarters * scale.municipalities,
+                               lambda r: (-r["year"], -r["quarter"], r["municipality"]))
+        return figures, bench.failures, generated
 
 
 def postgres_urls() -> tuple[str | None, Any]:

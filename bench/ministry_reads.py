@@ -24,19 +24,13 @@ import tempfile
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-import httpx
-from pydantic import SecretStr
-
-from api.app import create_app
-from bench.list_reads import POSTGRES_URL_ENV, closed_port, postgres_urls
+from bench.list_reads import POSTGRES_URL_ENV, app_in_process, postgres_urls
 from bench.national_data import Scale, populate
 from domain.calendar import local_date
 from domain.roles import Role
 from famassist.logs import configure_logging
-from famassist.settings import Settings
 from famassist.tokens import issue_dev_token
 from persistence.db import make_engine
 from persistence.migrate import upgrade
@@ -92,32 +86,26 @@ async def measure(url: str, scale: Scale) -> tuple[dict[str, Timing], dict[str, 
     totals: dict[str, dict[str, Any]] = {}
     timings: dict[str, Timing] = {}
     today = local_date(now)
-    with tempfile.TemporaryDirectory() as var:
-        settings = Settings(database_url=url, temporal_address=f"127.0.0.1:{closed_port()}",
-                            jwt_secret=SecretStr(KEY), var_dir=Path(var), case_repair_interval_seconds=3600)
-        app = create_app(settings)
-        async with app.router.lifespan_context(app):
-            transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-            async with httpx.AsyncClient(transport=transport, base_url="http://famassist.test") as http:
-                for ask in asks(today.isoformat(), (today - timedelta(days=365)).isoformat()):
-                    municipality = "LV" if ask.role is Role.MINISTRY else "M01"
-                    token = issue_dev_token(settings, role=ask.role, municipality=municipality, user_id="bench-1")
-                    headers = {"Authorization": f"Bearer {token}"}
-                    samples: list[float] = []
-                    for n in range(WARMUP + RUNS):
-                        began = time.perf_counter()
-                        answer = await http.get(f"/ministry/{ask.section}", params=ask.params, headers=headers)
-                        if n >= WARMUP:
-                            samples.append((time.perf_counter() - began) * 1000)
-                    if answer.status_code != 200:
-                        failures.append(f"{ask.name}: {answer.status_code} {answer.text[:200]}")
-                        continue
-                    samples.sort()
-                    timings[ask.name] = Timing(statistics.median(samples), samples[int(0.95 * (len(samples) - 1))])
-                    if ask.name.endswith("(country)"):
-                        body = answer.json()
-                        totals[ask.section] = body["totals"]
-                        failures += check_sum(ask.section, body, scale)
+    async with app_in_process(url, KEY) as (http, settings):
+        for ask in asks(today.isoformat(), (today - timedelta(days=365)).isoformat()):
+            municipality = "LV" if ask.role is Role.MINISTRY else "M01"
+            token = issue_dev_token(settings, role=ask.role, municipality=municipality, user_id="bench-1")
+            headers = {"Authorization": f"Bearer {token}"}
+            samples: list[float] = []
+            for n in range(WARMUP + RUNS):
+                began = time.perf_counter()
+                answer = await http.get(f"/ministry/{ask.section}", params=ask.params, headers=headers)
+                if n >= WARMUP:
+                    samples.append((time.perf_counter() - began) * 1000)
+            if answer.status_code != 200:
+                failures.append(f"{ask.name}: {answer.status_code} {answer.text[:200]}")
+                continue
+            samples.sort()
+            timings[ask.name] = Timing(statistics.median(samples), samples[int(0.95 * (len(samples) - 1))])
+            if ask.name.endswith("(country)"):
+                body = answer.json()
+                totals[ask.section] = body["totals"]
+                failures += check_sum(ask.section, body, scale)
     return timings, totals, failures, generated
 
 
