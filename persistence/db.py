@@ -9,6 +9,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, create_engine
 
+from persistence import write_gate
+
 SessionFactory = Callable[[], Session]
 
 WRITE = "famassist_write"  # execution option: this transaction writes (persistence/unit_of_work.py)
@@ -50,12 +52,27 @@ def make_engine(url: str, *, pool_size: int | None = None, max_overflow: int | N
             cursor.execute(f"PRAGMA busy_timeout={LOCK_WAIT_SECONDS * 1000}")  # writers queue
             cursor.close()
 
+        gate = None if not pool else write_gate.gate_for(engine.url.database or "")
+        if gate is not None:
+            write_gate.install(engine)
+
+            @event.listens_for(engine, "before_cursor_execute")
+            def _sqlite_writer_queues(connection: Connection, _cursor: Any, statement: str, *_: Any) -> None:
+                # a write outside a unit of work (a flag, a log row) queues at the same gate
+                if write_gate.HELD not in connection.info and write_gate.is_write(statement):
+                    write_gate.queue(connection, gate, LOCK_WAIT_SECONDS, statement)
+
         @event.listens_for(engine, "begin")
         def _sqlite_write_lock(connection: Connection) -> None:
             # pysqlite would BEGIN (deferred) only before the first INSERT/UPDATE/DELETE, after the
             # checks had read; BEGIN IMMEDIATE takes the database's write lock before they read.
-            if connection.get_execution_options().get(WRITE):
+            # The process's writers queue for it on the file's gate (persistence/write_gate.py).
+            if not connection.get_execution_options().get(WRITE):
+                return
+            if gate is None:
                 connection.exec_driver_sql("BEGIN IMMEDIATE")
+            else:
+                write_gate.begin_immediate(connection, gate, LOCK_WAIT_SECONDS)
 
         return engine
     engine = create_engine(url, pool_pre_ping=True, hide_parameters=True, **pool)
