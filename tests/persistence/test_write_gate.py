@@ -7,7 +7,10 @@ engine of the same file must get the gate at once.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,13 +44,13 @@ def engine(database: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
     engine.dispose()
 
 
-def _gate(engine: Engine) -> threading.Lock:
+def _gate(engine: Engine) -> write_gate.Gate:
     return write_gate.gate_for(engine.url.database or "")
 
 
 def _free(engine: Engine) -> bool:
     gate = _gate(engine)
-    if not gate.acquire(blocking=False):
+    if not gate.acquire(0):
         return False
     gate.release()
     return True
@@ -162,3 +165,78 @@ def test_a_write_outside_a_unit_of_work_queues_at_the_gate_too(engine: Engine) -
         thread.join()
     assert order == ["unit", "plain"]
     assert _free(engine)
+
+
+HOLDER = """
+import sys, time
+from persistence.db import make_engine, session_factory
+from persistence.unit_of_work import write_transaction
+engine = make_engine(sys.argv[1])
+with write_transaction(session_factory(engine)):
+    print("held", flush=True)
+    time.sleep(float(sys.argv[2]))
+"""
+
+
+def test_another_process_holding_the_write_lock_holds_the_gate_among_processes(
+        engine: Engine, database: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The head of this process's line waits for a writer of another process (an API and a worker)."""
+    monkeypatch.setattr(db, "LOCK_WAIT_SECONDS", 20)
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, database, "0.7"], stdout=subprocess.PIPE, text=True,
+                              cwd=Path(__file__).resolve().parents[2])
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        assert not _gate(engine).acquire(0.2)  # this process's line is empty, yet the file is taken
+        with write_transaction(session_factory(engine)) as session:  # waits for the other to commit
+            session.add(_municipality("TUKUMS"))
+    finally:
+        holder.wait(20)
+    assert holder.returncode == 0
+    assert _free(engine)
+
+
+def test_a_transaction_begun_immediate_by_hand_queues_before_it_takes_sqlites_lock(engine: Engine) -> None:
+    """MIN-6's group commit begins its own ``BEGIN IMMEDIATE``: it must queue first, or it could hold
+    SQLite's lock while waiting at the gate for a writer that waits for SQLite's lock (a deadlock)."""
+    with session_factory(engine)() as session:
+        connection = session.connection()
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        assert write_gate.HELD in connection.info
+        assert not _free(engine)
+        session.rollback()
+    assert _free(engine)
+    assert write_gate.is_write("  begin immediate") and not write_gate.is_write("SELECT 1")
+
+
+WAITER = """
+import sys, time
+from persistence import write_gate
+gate = write_gate.gate_for(sys.argv[1])
+print("waiting", flush=True)
+assert gate.acquire(20)
+open(sys.argv[2], "w").close()
+print("got", flush=True)
+time.sleep(0.3)
+gate.release()
+"""
+
+
+def test_a_process_giving_the_lock_back_lets_another_processs_waiting_writer_in_first(
+        engine: Engine, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Among processes the lock alternates: this process's next writer waits for the other's turn."""
+    had_its_turn = tmp_path / "other-had-its-turn"
+    monkeypatch.setattr(write_gate, "HANDOVER_SECONDS", 5.0)  # however slowly the other is scheduled
+    gate = _gate(engine)
+    assert gate.acquire(1)
+    other = subprocess.Popen([sys.executable, "-c", WAITER, engine.url.database or "", str(had_its_turn)],
+                             stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parents[2])
+    try:
+        assert other.stdout is not None and other.stdout.readline().strip() == "waiting"
+        time.sleep(0.3)  # it finds the lock taken and says it waits
+        gate.release()
+        assert gate.acquire(10)
+        assert had_its_turn.exists()  # this process's next writer got in only after the other's turn
+        gate.release()
+    finally:
+        other.wait(20)
+    assert other.returncode == 0
