@@ -1,81 +1,96 @@
-"""A quarterly report as CSV and as a PDF a municipality can file (HRS-6)."""
+"""A quarterly report as CSV, and the facts its PDF shows (HRS-6), in Latvian or English.
+
+The CSV is for spreadsheets and imports: UTF-8 with a byte-order mark (without it Latvian Excel
+reads "ņ" as two letters), one header row, then data rows only (one per assistant and month: no
+totals, no metadata: a sum is the spreadsheet's, the report's facts are the PDF's). Latvian uses
+`;` between fields and a decimal comma, which is what Excel with Latvian regional settings
+expects; English uses `,` and a decimal point (RFC 4180, what Excel in an English locale opens).
+Both have the same columns in the same order; only the header's words and the number and date
+notation differ (api/document_language.py).
+"""
 
 from __future__ import annotations
 
 import csv
 import io
-from pathlib import Path
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
-import fontpkg_noto_sans  # type: ignore[import-untyped]
-from fpdf import FPDF
+from sqlmodel import Session, col, select
 
-FONT = Path(fontpkg_noto_sans.__file__).parent / "files" / "NotoSans[wdth,wght].ttf"  # Latvian letters
-COLUMNS = ["assistant_id", "assistant", "month", "service_hours", "training_hours", "other_hours",
-           "compensable_hours", "cap_used_after", "rate_eur", "amount_eur"]
+from api.document_language import Lang, month, number
+from api.report_texts import TEXTS
+from domain.calendar import local_date
+from domain.quarters import Quarter
+from domain.report_state import FROZEN, ReportStatus
+from persistence.models import QuarterlyReport, ReportEvent
+
+BOM = "\ufeff"
+DELIMITERS = {Lang.LV: ";", Lang.EN: ","}
 
 
-def report_rows(snapshot: dict[str, Any]) -> list[list[str]]:
+@dataclass(frozen=True)
+class Signatory:
+    """Who did a step, as the audit trail keeps it: a user id and a role, never a personal code."""
+
+    user_id: str
+    role: str
+    on: date
+
+
+@dataclass(frozen=True)
+class ReportFacts:
+    """What the PDF says about the report besides its snapshot."""
+
+    report_id: str
+    municipality: str
+    quarter: Quarter
+    status: str
+    version: int
+    submitted: Signatory | None
+    approved: Signatory | None
+    payment_date: date | None
+    payment_reference: str | None
+
+
+def report_facts(session: Session, row: QuarterlyReport) -> ReportFacts:
+    """The report's dates and signatories from its audit trail (report_event) and its row.
+
+    The last submission counts (a returned report is submitted again), and only while the report is
+    frozen (HRS-7); the approval only once approved or paid; the payment date and reference as the
+    ministry recorded them with the payment step (HRS-6).
+    """
+    status = ReportStatus(row.status)
+    events = session.exec(select(ReportEvent).where(
+        ReportEvent.report_id == row.report_id, col(ReportEvent.action).in_(("submitted", "approved")))
+        .order_by(col(ReportEvent.seq))).all()
+    last: dict[str, Signatory] = {e.action: Signatory(e.actor_id, e.actor_role, local_date(e.at)) for e in events}
+    return ReportFacts(
+        report_id=row.report_id, municipality=row.municipality, quarter=Quarter(year=row.year, number=row.quarter),
+        status=row.status, version=row.snapshot_version,
+        submitted=last.get("submitted") if status in FROZEN else None,
+        approved=last.get("approved") if status in {ReportStatus.APPROVED, ReportStatus.PAID} else None,
+        payment_date=row.payment_date if status is ReportStatus.PAID else None,
+        payment_reference=row.payment_reference if status is ReportStatus.PAID else None)
+
+
+def report_rows(snapshot: dict[str, Any], lang: Lang) -> list[list[str]]:
+    """One row per assistant and month, in the columns of ``ReportTexts.columns``."""
     rows = []
     for assistant in snapshot.get("assistants", []):
         for line in assistant["lines"]:
-            rows.append([assistant["assistant_id"], assistant.get("name") or "", line["month"][:7],
-                         line["service_hours"], line["training_hours"], line["other_hours"],
-                         line["compensable_hours"], line["cap_used_after"], line["rate"], line["amount"]])
+            rows.append([assistant["assistant_id"], assistant.get("name") or "", month(line["month"], lang),
+                         *(number(line[key], lang) for key in ("service_hours", "training_hours", "other_hours",
+                                                                "compensable_hours", "cap_used_after", "rate",
+                                                                "amount"))])
     return rows
 
 
-def report_csv(snapshot: dict[str, Any], status: str) -> str:
+def report_csv(snapshot: dict[str, Any], lang: Lang) -> bytes:
+    """The CSV file's bytes: BOM, the header row, the data rows (see the module's docstring)."""
     out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(COLUMNS)
-    writer.writerows(report_rows(snapshot))
-    t = snapshot.get("totals", {})
-    writer.writerow(["TOTAL", "", snapshot.get("quarter", ""), t.get("service_hours", "0"),
-                     t.get("training_hours", "0"), t.get("other_hours", "0"), t.get("compensable_hours", "0"),
-                     "", snapshot.get("rate", ""), t.get("amount", "0.00")])
-    writer.writerow(["status", status, "version", snapshot.get("version", "")])
-    return out.getvalue()
-
-
-def report_pdf(snapshot: dict[str, Any], status: str, report_id: str) -> bytes:
-    pdf = FPDF(orientation="L", format="A4")
-    pdf.set_title(f"Quarterly report {report_id}")
-    pdf.add_font("Noto", "", str(FONT))
-    pdf.add_page()
-    pdf.set_font("Noto", size=16)
-    name = snapshot.get("municipality_name", snapshot.get("municipality", ""))
-    pdf.cell(0, 10, f"Family assistant service: quarterly report {snapshot.get('quarter', '')}",
-             new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("Noto", size=10)
-    pdf.cell(0, 6, f"Municipality: {name}    Status: {status}    Version: {snapshot.get('version', '')}",
-             new_x="LMARGIN", new_y="NEXT")
-    pdf.cell(0, 6, f"Unit rate {snapshot.get('rate', '')} EUR per hour (HRS-4); yearly cap {snapshot.get('cap', '')}"
-             " compensable hours per assistant (HRS-5); training hours are not compensated (HRS-3).",
-             new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(3)
-    widths = [28, 48, 18, 24, 24, 20, 28, 26, 18, 28]
-    headers = ["Assistant", "Name", "Month", "Service h", "Training h", "Other h", "Compensable h",
-               "Cap used (year)", "Rate", "Amount EUR"]
-    pdf.set_font("Noto", size=8)
-    for width, header in zip(widths, headers, strict=True):
-        pdf.cell(width, 7, header, border=1)
-    pdf.ln()
-    for row in report_rows(snapshot):
-        for width, value in zip(widths, row, strict=True):
-            pdf.cell(width, 6, value, border=1)
-        pdf.ln()
-    t = snapshot.get("totals", {})
-    total = ["Total", "", snapshot.get("quarter", ""), t.get("service_hours", "0"), t.get("training_hours", "0"),
-             t.get("other_hours", "0"), t.get("compensable_hours", "0"), "", "", t.get("amount", "0.00")]
-    for width, value in zip(widths, total, strict=True):
-        pdf.cell(width, 7, str(value), border=1)
-    pdf.ln(10)
-    pdf.set_font("Noto", size=10)
-    for assistant in snapshot.get("assistants", []):
-        pdf.cell(0, 6, f"{assistant['assistant_id']}: cap used this year {assistant['cap_used_before']} h before "
-                 f"the quarter, {assistant['cap_used_after']} h after.", new_x="LMARGIN", new_y="NEXT")
-    for week in snapshot.get("over_fte_weeks", []):
-        pdf.cell(0, 6, f"Flagged (HRS-2): {week['assistant_id']} worked over 40 × FTE hours in {week['week']}.",
-                 new_x="LMARGIN", new_y="NEXT")
-    return bytes(pdf.output())
+    writer = csv.writer(out, delimiter=DELIMITERS[lang])
+    writer.writerow(TEXTS[lang].columns)
+    writer.writerows(report_rows(snapshot, lang))
+    return (BOM + out.getvalue()).encode("utf-8")

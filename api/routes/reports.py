@@ -18,9 +18,11 @@ from temporalio.service import RPCError
 from api.auth import Principal, PrincipalDep, require_own_municipality, require_roles
 from api.db_calls import in_thread
 from api.deps import SessionDep, SessionsDep, SettingsDep, TemporalDep
+from api.document_language import Lang, LangDep
 from api.idempotency import RequestKeyDep
 from api.pagination import Key, Keyset, Page, PageDep, fetch_page
-from api.report_documents import report_csv, report_pdf
+from api.report_documents import report_csv, report_facts
+from api.report_pdf import report_pdf
 from api.steps import body_model, run_update, summary_of
 from domain import report_state as messages
 from domain.case_commands import Command
@@ -199,21 +201,43 @@ def report_events(row: VisibleReport, session: SessionDep, page: PageDep) -> Pag
                                          details=e.details) for e in found.rows])
 
 
-@router.get("/{report_id}/csv", response_class=Response,
-            responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}})
-def report_as_csv(row: VisibleReport, principal: PrincipalDep) -> Response:
-    """The report as CSV: one line per assistant and month, then the totals."""
-    return Response(report_csv(snapshot_for(principal, row.snapshot), row.status), media_type="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{row.report_id}.csv"'})
+DOCUMENT_ERRORS: dict[int | str, dict[str, Any]] = {422: {"description": "`lang` is neither `lv` nor `en`."}}
+LANGUAGE_HEADERS = {"Content-Language": {"description": "`lv` or `en`", "schema": {"type": "string"}},
+                    "Vary": {"description": "Accept-Language", "schema": {"type": "string"}}}
 
 
-@router.get("/{report_id}/pdf", response_class=Response,
-            responses={200: {"content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}}})
-def report_as_pdf(row: VisibleReport, principal: PrincipalDep) -> Response:
-    """The report as a PDF for filing: months, hours, compensable hours, rate, amounts, cap used."""
-    document = report_pdf(snapshot_for(principal, row.snapshot), row.status, row.report_id)
-    return Response(document, media_type="application/pdf",
-                    headers={"Content-Disposition": f'attachment; filename="{row.report_id}.pdf"'})
+def _document(content: bytes, media_type: str, filename: str, lang: Lang) -> Response:
+    return Response(content, media_type=media_type, headers={
+        "Content-Disposition": f'attachment; filename="{filename}"', "Content-Language": lang.value,
+        "Vary": "Accept-Language"})
+
+
+@router.get("/{report_id}/csv", response_class=Response, responses={**DOCUMENT_ERRORS, 200: {
+    "description": "UTF-8 with BOM; `lv`: `;` and decimal comma, `en`: `,` and decimal point.",
+    "headers": LANGUAGE_HEADERS, "content": {"text/csv": {"schema": {"type": "string"}}}}})
+def report_as_csv(row: VisibleReport, principal: PrincipalDep, lang: LangDep) -> Response:
+    """The report as CSV for a spreadsheet: one header row, then one row per assistant and month.
+
+    Latvian by default (`;`-separated, decimal comma, months mm.gggg), English with `?lang=en` or
+    `Accept-Language: en` (`,`-separated, decimal point, months yyyy-mm); UTF-8 with a byte-order mark;
+    data rows only (no totals, no metadata: those are the PDF's)."""
+    return _document(report_csv(snapshot_for(principal, row.snapshot), lang), "text/csv",
+                     f"{row.report_id}.csv", lang)
+
+
+@router.get("/{report_id}/pdf", response_class=Response, responses={**DOCUMENT_ERRORS, 200: {
+    "description": "The PDF to file.", "headers": LANGUAGE_HEADERS,
+    "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}}})
+def report_as_pdf(row: VisibleReport, principal: PrincipalDep, session: SessionDep, lang: LangDep) -> Response:
+    """The report as a PDF to file with the ministry (HRS-6): the ministry and the municipality, the period,
+    the report's number, its dates of submission, approval and payment and the payment reference, the hours
+    per assistant and month with the amounts (the table's header on every page), the yearly cap's use,
+    and a prepared/approved signature block; pages numbered "1. lpp. no 3".
+
+    Latvian by default (decimal comma, dates dd.mm.gggg), English with `?lang=en` or `Accept-Language: en`
+    (decimal point, ISO dates)."""
+    document = report_pdf(snapshot_for(principal, row.snapshot), report_facts(session, row), lang)
+    return _document(document, "application/pdf", f"{row.report_id}.pdf", lang)
 
 
 STEPS: list[tuple[str, Any, type[Command], str]] = [

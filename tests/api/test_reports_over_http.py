@@ -151,10 +151,11 @@ async def test_hrs6_the_schedule_starts_a_report_driven_from_draft_to_paid(api: 
     other_town = api.auth(Role.SERVICE_HEAD, municipality="CESIS", user="head-cesis")
     assert (await http.get(f"/reports/{report_id}", headers=other_town)).status_code == 404
 
-    csv_text = (await http.get(f"/reports/{report_id}/csv", headers=head)).text
+    english = {"lang": "en"}  # the documents in Latvian: tests/api/test_report_documents_over_http.py
+    csv_text = (await http.get(f"/reports/{report_id}/csv", headers=head, params=english)).text
     assert f"{ga},Assistant {ga}" in csv_text and "134.20" in csv_text
     assert f"Assistant {ga}" not in (await http.get(f"/reports/{report_id}/csv", headers=ministry)).text
-    pdf = await http.get(f"/reports/{report_id}/pdf", headers=head)
+    pdf = await http.get(f"/reports/{report_id}/pdf", headers=head, params=english)
     assert pdf.headers["content-type"] == "application/pdf"
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.content)).pages)
     assert quarter.label in text and "134.20" in text and ga in text and "Total" in text
