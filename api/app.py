@@ -76,7 +76,8 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
     app = FastAPI(
         title="famassist",
         summary="Case management for the family assistant service (ģimenes asistents)",
-        description="Every route but /health needs a bearer JWT with the claims sub, role and municipality.",
+        description=("Every route but /health needs a bearer JWT with the claims sub, role and municipality, or an "
+                     "identity provider's token (README: Single sign-on)."),
         version="0.1.0",
         lifespan=lifespan,
     )
@@ -93,7 +94,7 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
     for module in modules:
         app.include_router(module.router)
     app.include_router(dashboard_router)  # the ministry's page (issue 9): static, no token needed to load it
-    install_openapi(app, [module.router for module in modules])
+    install_openapi(app, [module.router for module in modules], single_sign_on=settings.single_sign_on())
 
     return app
 
