@@ -8,8 +8,10 @@ through ``jwt_role_map`` (empty: the names are our roles' values); names it does
 (Keycloak's ``offline_access`` …). The municipality is a claim's value, or a group mapped through
 ``jwt_municipality_map``.
 
-A claim that is missing or malformed is :class:`MissingClaim` (401, naming the claim); a token whose
-roles or groups map to none of ours, or to several municipalities, is :class:`NotPermitted` (403).
+A claim that is missing or malformed is :class:`MissingClaim` (401, naming the claim), and so is a
+role that is not ours when no map is configured (the development tokens, as before); a token whose
+roles or groups the configured maps give none of ours, or several municipalities, is
+:class:`NotPermitted` (403).
 """
 
 from __future__ import annotations
@@ -94,14 +96,17 @@ def roles_of(claims: Mapping[str, Any], mapping: ClaimMapping) -> frozenset[Role
     names = _names(claims, mapping.roles_claim)
     if names is None:
         raise MissingClaim(f"the token has no `{mapping.roles_claim}` claim")
-    if mapping.role_map is not None:
-        roles = {mapping.role_map[n] for n in names if n in mapping.role_map}
-    else:
-        roles = {Role(n) for n in names if n in PEOPLE_ROLES}
-    if not roles:
-        shown = _listed(set(names)) or "(an empty list)"
+    shown = _listed(set(names)) or "(an empty list)"
+    if mapping.role_map is None:  # the names are our roles: another name is a malformed token (401), as ever
+        unknown = set(names) - PEOPLE_ROLES
+        if unknown or not names:
+            raise MissingClaim(f"the token's `{mapping.roles_claim}` claim names no role of this service "
+                               f"({_listed(unknown) or shown})")
+        return frozenset(Role(n) for n in names)
+    roles = {mapping.role_map[n] for n in names if n in mapping.role_map}
+    if not roles:  # the provider's own roles and groups, none of them given access to this service
         raise NotPermitted(f"none of the roles in the token's `{mapping.roles_claim}` claim ({shown}) is a role "
-                           "of this service" + (" in FAMASSIST_JWT_ROLE_MAP" if mapping.role_map else ""))
+                           "of this service in FAMASSIST_JWT_ROLE_MAP")
     return frozenset(roles)
 
 

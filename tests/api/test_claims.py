@@ -58,9 +58,11 @@ def test_roles_that_map_to_none_of_ours_are_refused_naming_them() -> None:
                      "realm_access": {"roles": ["offline_access", "uma_authorization"]}}, KEYCLOAK)
 
 
-def test_the_system_role_is_never_a_callers() -> None:
-    with pytest.raises(NotPermitted, match="system"):
+def test_the_system_role_or_another_name_is_never_a_callers_and_the_token_is_not_accepted() -> None:
+    with pytest.raises(MissingClaim, match=r"`role` claim names no role of this service \(system\)"):
         identity_of({"sub": "u-1", "role": "system", "municipality": "CESIS"}, DEV)
+    with pytest.raises(MissingClaim, match=r"\(mayor\)"):
+        identity_of({"sub": "u-1", "role": ["social_worker", "mayor"], "municipality": "CESIS"}, DEV)
 
 
 def test_a_municipal_role_needs_the_municipality_claim_and_names_it() -> None:
