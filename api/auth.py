@@ -64,19 +64,20 @@ def _unauthorized(detail: str) -> HTTPException:
     return HTTPException(status.HTTP_401_UNAUTHORIZED, detail, headers={"WWW-Authenticate": "Bearer"})
 
 
-def _verifier(state: Any) -> TokenVerifier:
-    """The app's token verifier (and the key set it keeps), made on first use."""
+def _verifier(state: Any) -> tuple[TokenVerifier, ClaimMapping]:
+    """The app's token verifier (and the key set it keeps) and claim mapping, made on first use."""
     verifier = getattr(state, "token_verifier", None)
     if verifier is None:
         verifier = state.token_verifier = TokenVerifier(state.settings)
-    return verifier
+        state.claim_mapping = ClaimMapping.of(state.settings)
+    return verifier, state.claim_mapping
 
 
 async def authenticate(state: Any, token: str) -> Principal:
     """The caller ``token`` names (``state``: the app's state); HTTPException 401, 403 or 503 otherwise."""
-    verifier = _verifier(state)
+    verifier, mapping = _verifier(state)
     try:
-        identity = identity_of(await verifier.claims(token), ClaimMapping.of(verifier.settings))
+        identity = identity_of(await verifier.claims(token), mapping)
     except ProviderUnavailable as exc:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, f"{exc}; retry later",
                             headers={"Retry-After": RETRY_AFTER_SECONDS}) from None

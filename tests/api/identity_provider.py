@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -27,6 +28,7 @@ class IdentityProvider:
         self.keys: dict[str, tuple[PrivateKey, str]] = {}  # kid → (private key, algorithm)
         self.published: list[str] = []  # the kids the JWKS endpoint lists
         self.jwks_requests = 0
+        self.delay = 0.0  # seconds the JWKS endpoint takes to answer (a slow provider)
         self.discovery_requests = 0
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -92,6 +94,7 @@ class IdentityProvider:
                                 "id_token_signing_alg_values_supported": ["RS256", "ES256"]})
                 elif self.path == "/realms/famassist/protocol/openid-connect/certs":
                     provider.jwks_requests += 1
+                    time.sleep(provider.delay)
                     self._json(provider.jwks())
                 else:
                     self.send_error(404)

@@ -132,6 +132,21 @@ async def test_a_flood_of_unknown_kids_fetches_the_key_set_at_most_once_an_inter
         assert (await http.get("/municipalities", headers=ministry(idp))).status_code == 200
 
 
+async def test_a_slow_key_fetch_holds_up_no_request_whose_key_is_kept(
+        idp: IdentityProvider, keycloak: Callable[..., Settings]) -> None:
+    async with client(keycloak()) as http:
+        assert (await http.get("/municipalities", headers=ministry(idp))).status_code == 200
+        await asyncio.sleep(0.3)
+        idp.delay = 2.0  # the provider takes two seconds to answer the next fetch
+        rotated = asyncio.create_task(http.get("/municipalities", headers=ministry(idp, kid=idp.new_key())))
+        await asyncio.sleep(0.2)  # the fetch for the new kid is under way
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        kept = await http.get("/municipalities", headers=ministry(idp, kid=idp.published[0]))
+        assert kept.status_code == 200 and loop.time() - started < 1.5 and not rotated.done()
+        assert (await rotated).status_code == 200
+
+
 @pytest.mark.parametrize(("options", "reason"), [
     ({"audience": "another-app"}, "Audience doesn't match"),
     ({"issuer": "http://127.0.0.1:1/realms/other"}, "Invalid issuer"),
