@@ -13,7 +13,9 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from api.auth import Principal, may_see_personal_data, reading_role
 from api.schemas import ClientPublic
+from domain.roles import Role
 from persistence.access_log import note_read, write_noted_reads
 from persistence.db import SessionFactory
 from persistence.idempotency import StoredAnswer
@@ -46,9 +48,18 @@ def without_personal_data(content_type: str | None, body: bytes) -> bytes:
     return _dumps(document)
 
 
+def _reader(caller: str) -> Principal:
+    """The caller an answer was kept for: ``roles:municipality:user`` (roles joined by ``+``)."""
+    names, _, rest = caller.partition(":")
+    municipality, _, user_id = rest.partition(":")  # a municipality code has no colon; a user id may
+    roles = frozenset(Role(name) for name in names.split("+") if name in Role.__members__.values())
+    return Principal(user_id=user_id, roles=roles, municipality=municipality)
+
+
 def with_personal_data(sessions: SessionFactory, stored: StoredAnswer, caller: str, method: str, path: str) -> bytes:
-    """The kept answer with the client's data put back; ``caller`` (``role:municipality:user``, as
-    api/idempotency.py keys answers) reads it through ``method`` ``path`` (MIN-6)."""
+    """The kept answer with the client's data put back; ``caller`` (``roles:municipality:user``, as
+    api/idempotency.py keys answers) reads it through ``method`` ``path`` (MIN-6), in the role that
+    lets them read it (api/auth.py ``reading_role``)."""
     document = _case_answer(stored.content_type, stored.body)
     if document is None or document["client"] != KEPT_IN:
         return stored.body
@@ -58,9 +69,10 @@ def with_personal_data(sessions: SessionFactory, stored: StoredAnswer, caller: s
         document["client"] = (ClientPublic.model_validate(client, from_attributes=True).model_dump(mode="json")
                               if client is not None else None)
         if client is not None and row is not None:
-            role, _, rest = caller.partition(":")
-            reader_id = rest.partition(":")[2]  # a municipality code has no colon; a user id may
-            note_read(session, case_id=case_id, municipality=row.municipality, reader_id=reader_id,
+            reader = _reader(caller)
+            role = (reading_role(reader, row).value if may_see_personal_data(reader, row)
+                    else caller.partition(":")[0].split("+")[0])  # the role of the first answer, as before
+            note_read(session, case_id=case_id, municipality=row.municipality, reader_id=reader.user_id,
                       reader_role=role, operation=f"{method} {path.replace(case_id, '{case_id}')}",
                       at=datetime.now(UTC))
             write_noted_reads(session)

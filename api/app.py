@@ -77,7 +77,8 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
     app = FastAPI(
         title="famassist",
         summary="Case management for the family assistant service (ģimenes asistents)",
-        description="Every route but /health needs a bearer JWT with the claims sub, role and municipality.",
+        description=("Every route but /health needs a bearer JWT with the claims sub, role and municipality, or an "
+                     "identity provider's token (README: Single sign-on)."),
         version="0.1.0",
         lifespan=lifespan,
         docs_url=None,  # FastAPI's pages load from a CDN: ours are served from api/docs (issue 10, Offline)
@@ -97,7 +98,7 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
         app.include_router(module.router)
     app.include_router(dashboard_router)  # the ministry's page (issue 9): static, no token needed to load it
     app.include_router(docs_router)  # /docs and /redoc with their scripts from the package, no CDN
-    install_openapi(app, [module.router for module in modules])
+    install_openapi(app, [module.router for module in modules], single_sign_on=settings.single_sign_on())
 
     return app
 

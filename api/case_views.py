@@ -9,12 +9,11 @@ from sqlmodel import Session
 from temporalio.client import Client
 from temporalio.service import RPCError
 
-from api.auth import Principal, may_see_personal_data
+from api.auth import Principal, may_see_personal_data, reading_role
 from api.db_calls import in_thread
 from api.redaction import state_for_ministry
 from api.schemas import CasePublic, CaseRecordPublic, ClientPublic
 from domain.case_state import CaseState
-from domain.roles import Role
 from persistence.access_log import note_read
 from persistence.db import SessionFactory
 from persistence.live_state import live_state_kept
@@ -37,14 +36,14 @@ def note_personal_data_read(session: Session, principal: Principal, row: CaseRec
     """MIN-6: ``principal`` reads the personal data of ``row``'s client through ``operation`` (a route,
     e.g. ``GET /cases/{case_id}``); written with the call (``api.db_calls.in_thread``)."""
     note_read(session, case_id=row.case_id, municipality=row.municipality, reader_id=principal.user_id,
-              reader_role=principal.role.value, operation=operation, at=datetime.now(UTC))
+              reader_role=reading_role(principal, row).value, operation=operation, at=datetime.now(UTC))
 
 
 def client_of(session: Session, principal: Principal, row: CaseRecord, *, operation: str) -> ClientPublic | None:
     """The client's data where the caller may see it, the read noted for MIN-6 (the ministry: None, no read)."""
-    if not may_see_personal_data(principal):
+    if not may_see_personal_data(principal, row):
         return None
-    client = client_public(principal, session.get(CaseClient, row.case_id))
+    client = client_public(principal, row, session.get(CaseClient, row.case_id))
     if client is not None:
         note_personal_data_read(session, principal, row, operation)
     return client
@@ -81,12 +80,12 @@ async def read_live(sessions: SessionFactory, temporal: Client, principal: Princ
 
 def public_of(principal: Principal, row: CaseRecord, client: ClientPublic | None,
               live: CaseState | None) -> CasePublic:
-    if live is not None and principal.role is Role.MINISTRY:
+    if live is not None and not may_see_personal_data(principal, row):  # the ministry's reading
         live = state_for_ministry(live)
     return CasePublic(case=CaseRecordPublic.model_validate(row), client=client, live=live)
 
 
-def client_public(principal: Principal, client: CaseClient | None) -> ClientPublic | None:
-    if client is None or not may_see_personal_data(principal):
+def client_public(principal: Principal, row: CaseRecord, client: CaseClient | None) -> ClientPublic | None:
+    if client is None or not may_see_personal_data(principal, row):
         return None
     return ClientPublic.model_validate(client, from_attributes=True)

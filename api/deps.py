@@ -16,7 +16,7 @@ from fastapi import Depends, HTTPException, Path, Request, status
 from sqlmodel import Session
 from temporalio.client import Client
 
-from api.auth import PrincipalDep, visible_assistant, visible_case
+from api.auth import PrincipalDep, case_roles, visible_assistant, visible_case
 from domain.roles import Role
 from famassist.settings import Settings
 from persistence.db import SessionFactory
@@ -61,7 +61,7 @@ def writable_case(sessions: SessionsDep, principal: PrincipalDep, case_id: CaseI
     """The case, if the caller may see it and act on it; the ministry only reads."""
     with sessions() as session:
         row = visible_case(session, principal, case_id)
-    if principal.role is Role.MINISTRY:
+    if not case_roles(principal, row) - {Role.MINISTRY}:  # seen as the ministry only
         raise HTTPException(status.HTTP_403_FORBIDDEN, "the ministry reads cases; it does not change them")
     return row
 

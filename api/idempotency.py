@@ -30,13 +30,13 @@ from typing import Annotated, Any
 
 import anyio
 import structlog
-from fastapi import Depends, Request
+from fastapi import Depends, HTTPException, Request
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.answer_privacy import with_personal_data, without_personal_data
-from api.auth import principal_from_token
+from api.auth import authenticate
 from api.problems import INVALID_TYPE, PROBLEM_JSON, UNAVAILABLE_TYPE
 from persistence.idempotency import IdempotencyStore, StoredAnswer
 from persistence.unit_of_work import WriteBusy
@@ -113,7 +113,7 @@ class IdempotencyMiddleware:
                           _refusal(scope["path"], "1 to 255 visible ASCII characters, e.g. a UUID"))
             return
         state = scope["app"].state
-        caller = _caller(state.settings, headers.get("authorization", ""))
+        caller = await _caller(state, headers.get("authorization", ""))
         if caller is None:  # the route answers 401; nothing to keep
             await self.app(scope, receive, send)
             return
@@ -161,15 +161,15 @@ class IdempotencyMiddleware:
             await send(message)
 
 
-def _caller(settings: object, authorization: str) -> str | None:
+async def _caller(state: Any, authorization: str) -> str | None:
     scheme, _, token = authorization.partition(" ")
     if scheme.lower() != "bearer" or not token:
         return None
     try:
-        principal = principal_from_token(settings, token.strip())  # type: ignore[arg-type]
-    except ValueError:
+        principal = await authenticate(state, token.strip())
+    except HTTPException:  # the route answers 401, 403 or 503
         return None
-    return f"{principal.role.value}:{principal.municipality}:{principal.user_id}"
+    return f"{principal.names}:{principal.municipality}:{principal.user_id}"
 
 
 async def _read_body(receive: Receive) -> bytes:

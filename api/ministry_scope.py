@@ -75,13 +75,15 @@ def ministry_scope(
     if first > last:
         raise RequestValidationError([{"loc": ("query", "from"), "msg": "from is after to",
                                        "type": "value_error"}])
-    if principal.role is Role.SERVICE_HEAD:
+    if principal.has(Role.MINISTRY):
+        pass  # every municipality, or the one asked for
+    elif principal.has(Role.SERVICE_HEAD):
         if municipality is not None and municipality != principal.municipality:
             raise HTTPException(status.HTTP_404_NOT_FOUND, "no such municipality")
         municipality = principal.municipality
-    elif principal.role is not Role.MINISTRY:
+    else:
         raise HTTPException(status.HTTP_403_FORBIDDEN,
-                            f"the role {principal.role.value} does not read the ministry's figures")
+                            f"none of the roles {principal.names} reads the ministry's figures")
     return Scope(municipality=municipality, first=first, last=last, now=now)
 
 

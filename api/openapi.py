@@ -7,7 +7,8 @@ FastAPI documents the success answer and its 422; this adds, per operation, the 
   member) on every write; 413 on every write and whatever else takes a body (api/body_limit.py
   reads every request's body, DELETE's too); 422 everywhere (a path or query with control
   characters); 503 (with ``Retry-After``) when it talks to Temporal, or is a write with a database
-  session (a write lock not had in time: persistence/unit_of_work.py ``WriteBusy``, api/write_busy.py);
+  session (a write lock not had in time: persistence/unit_of_work.py ``WriteBusy``, api/write_busy.py), or
+  needs a token and tokens come from an identity provider (its keys cannot be fetched: api/auth.py);
 - the ``Idempotency-Key`` request header on every POST, PUT and DELETE, and the
   ``Idempotent-Replayed`` response header (api/idempotency.py) on every write's success answers.
 """
@@ -21,6 +22,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 
+from api.auth import get_principal
 from api.deps import get_session, get_temporal
 from api.idempotency import REPLAYED
 from api.problems import PROBLEM_JSON, Problem
@@ -34,8 +36,10 @@ IDEMPOTENCY_KEY = {
                     "once; another body with the same key is refused with 422"),
 }
 ANSWERS = {
-    401: "No token, or a token that is not accepted (`WWW-Authenticate: Bearer`).",
-    403: "The caller's role may not do this; a rule about who acts (CASE-1) names itself in `rule`.",
+    401: "No token, or a token that is not accepted (`WWW-Authenticate: Bearer`): `detail` says why, naming the "
+         "claim that is missing or malformed (e.g. the token has no `realm_access.roles` claim).",
+    403: "None of the caller's roles may do this (`detail` names them), or the token's roles map to none of this "
+         "service's; a rule about who acts (CASE-1, ROLE) names itself in `rule`.",
     404: "Nothing of that id that the caller may see.",
     409: "A rule refuses the step: `rule` is its ID (e.g. HRS-2, CAP-2, CASE-STATE), `details` carries the numbers "
          "(e.g. hours that day, capacity used); nothing was changed.",
@@ -47,6 +51,8 @@ UNAVAILABLE = {
                 "been applied",
     "database": "the database is busy with other writes (its write lock was not free in time); nothing was written "
                 "(`may_have_been_applied` is false)",
+    "identity": "the identity provider's keys cannot be fetched to check the token (single sign-on); nothing was "
+                "done",
 }
 REPLAYED_HEADER = {
     "description": ("`true` marks a replayed first answer: a retry with the same Idempotency-Key gets the answer "
@@ -65,11 +71,14 @@ def _unavailable(causes: list[str]) -> str:
             "when to retry: retry with the same Idempotency-Key either way.")
 
 
-def _causes_of_503(method: str, route: APIRoute | None) -> list[str]:
-    """Temporal when the route talks to it; the database when it is a write with a database session."""
+def _causes_of_503(method: str, route: APIRoute | None, single_sign_on: bool = False) -> list[str]:
+    """Temporal when the route talks to it; the database when it is a write with a database session; the
+    identity provider when the route needs a token and tokens come from one."""
     if route is None:
         return []
     causes = ["temporal"] if _depends_on(route.dependant, get_temporal) else []
+    if single_sign_on and _depends_on(route.dependant, get_principal):
+        causes.append("identity")
     if method in WRITES and _depends_on(route.dependant, get_session):
         causes.append("database")
     return causes
@@ -89,7 +98,8 @@ def _problem(status: int, causes: list[str]) -> dict[str, Any]:
     return answer
 
 
-def answers_of(operation: dict[str, Any], method: str, route: APIRoute | None) -> list[int]:
+def answers_of(operation: dict[str, Any], method: str, route: APIRoute | None, single_sign_on: bool = False,
+               ) -> list[int]:
     """The problem answers one operation can give."""
     statuses = [422]
     if operation.get("security"):
@@ -100,12 +110,12 @@ def answers_of(operation: dict[str, Any], method: str, route: APIRoute | None) -
         statuses.append(409)
     if method in WRITES or "requestBody" in operation:
         statuses.append(413)
-    if _causes_of_503(method, route):
+    if _causes_of_503(method, route, single_sign_on):
         statuses.append(503)
     return sorted(statuses)
 
 
-def build_openapi(app: FastAPI, routers: list[APIRouter]) -> dict[str, Any]:
+def build_openapi(app: FastAPI, routers: list[APIRouter], single_sign_on: bool = False) -> dict[str, Any]:
     schema = get_openapi(title=app.title, version=app.version, openapi_version=app.openapi_version,
                          summary=app.summary, description=app.description, routes=app.routes)
     components = schema.setdefault("components", {}).setdefault("schemas", {})
@@ -118,8 +128,8 @@ def build_openapi(app: FastAPI, routers: list[APIRouter]) -> dict[str, Any]:
         for method, operation in operations.items():
             responses = operation.setdefault("responses", {})
             route = routes.get((path, method))
-            for status in answers_of(operation, method, route):
-                responses[str(status)] = _problem(status, _causes_of_503(method, route))
+            for status in answers_of(operation, method, route, single_sign_on):
+                responses[str(status)] = _problem(status, _causes_of_503(method, route, single_sign_on))
             if method in WRITES:
                 for status, answer in responses.items():
                     if status.startswith("2"):
@@ -131,12 +141,13 @@ def build_openapi(app: FastAPI, routers: list[APIRouter]) -> dict[str, Any]:
     return schema
 
 
-def install_openapi(app: FastAPI, routers: list[APIRouter]) -> None:
-    """``app.openapi()`` builds the document once, with the answers above."""
+def install_openapi(app: FastAPI, routers: list[APIRouter], *, single_sign_on: bool = False) -> None:
+    """``app.openapi()`` builds the document once, with the answers above (``single_sign_on``: tokens are
+    checked with an identity provider's keys, which may not be had: 503 wherever a token is needed)."""
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = build_openapi(app, routers)
+            app.openapi_schema = build_openapi(app, routers, single_sign_on)
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -46,7 +46,7 @@ from persistence.unit_of_work import begin_write, lock_row, write_transaction
 
 THREADS = 16
 WRITER_PAUSE = 0.005  # a change every 5 ms at most: the projection's 200 changes/s (bench/case_projection.py)
-READER = Principal(user_id="sw-bench", role=Role.SOCIAL_WORKER, municipality="BENCH")
+READER = Principal(user_id="sw-bench", roles=frozenset({Role.SOCIAL_WORKER}), municipality="BENCH")
 OPERATION = "GET /cases/{case_id}"
 
 
@@ -62,7 +62,8 @@ def open_cases(sessions: Callable[[], Session], count: int) -> list[str]:
                             consent_given=True)
         state = registered(case_input_of(row, timings))
         with sessions() as session:
-            write_application(session, row, client, registration_change(state, READER.actor, now), state)
+            registration = registration_change(state, READER.actor({Role.SOCIAL_WORKER}), now)
+            write_application(session, row, client, registration, state)
             session.exec(update(CaseRecord).where(col(CaseRecord.case_id) == case_id).values(workflow_started=True))
             session.commit()
         case_ids.append(case_id)

@@ -6,6 +6,7 @@ variables (e.g. ``FAMASSIST_DATABASE_URL``).
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
@@ -16,6 +17,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from domain.research import DEFAULT_DOMAINS
+from domain.roles import Role
 
 # Connections beyond one per API thread: the health check's own threads and the closing of sessions.
 DB_POOL_MARGIN = 5
@@ -76,6 +78,21 @@ class Settings(BaseSettings):
     jwt_issuer: str = "famassist"
     jwt_audience: str = "famassist"
     dev_token_hours: int = 12
+    # Single sign-on (README, Production: Single sign-on): with either set, tokens are checked with the
+    # identity provider's published keys (by kid) instead of the keys above.
+    oidc_issuer: str | None = None  # the provider's issuer URL: its discovery document names the key set; tokens' iss
+    jwks_url: str | None = None  # or the key set's URL itself (tokens' iss: oidc_issuer if set, else jwt_issuer)
+    jwks_algorithms: str = "RS256,ES256"  # the algorithms a provider's token may be signed with, comma-separated
+    jwks_cache_seconds: float = Field(default=3600.0, gt=0)  # the key set is kept this long …
+    jwks_refetch_seconds: float = Field(default=30.0, ge=0)  # … and fetched for an unknown kid at most this often
+    jwks_timeout_seconds: float = Field(default=5.0, gt=0)  # the provider unanswered this long: 503
+    # Which claims name the user, their roles and their municipality (api/claims.py); a dotted path
+    # reaches into an object (Keycloak: realm_access.roles). The development tokens' claims by default.
+    jwt_user_claim: str = "sub"
+    jwt_roles_claim: str = "role"  # a string or a list of strings
+    jwt_role_map: dict[str, Role] = {}  # the provider's role or group name → our role; empty: names are our roles
+    jwt_municipality_claim: str = "municipality"
+    jwt_municipality_map: dict[str, str] = {}  # a group (in jwt_municipality_claim) → a municipality code
 
     # --- the client's case (DOMAIN.md §5) ----------------------------------
     decision_due_days: int = 30  # §5.3: decision due after the application
@@ -150,6 +167,25 @@ class Settings(BaseSettings):
             raise ValueError("worker_db_pool_size + worker_db_max_overflow must be at least worker_activity_threads "
                              "+ worker_max_concurrent_local_activities")
         return self
+
+    def single_sign_on(self) -> bool:
+        """Tokens come from an identity provider (its published keys), not the static key."""
+        return self.oidc_issuer is not None or self.jwks_url is not None
+
+    @field_validator("jwt_role_map")
+    @classmethod
+    def _roles_of_people(cls, value: dict[str, Role]) -> dict[str, Role]:
+        if Role.SYSTEM in value.values():
+            raise ValueError("jwt_role_map: the system role is the workflows' own, never a caller's")
+        return value
+
+    @field_validator("jwt_municipality_map")
+    @classmethod
+    def _municipality_codes(cls, value: dict[str, str]) -> dict[str, str]:
+        wrong = sorted(code for code in value.values() if not re.fullmatch(r"[A-Za-z0-9_-]{1,20}", code))
+        if wrong:
+            raise ValueError(f"jwt_municipality_map: not municipality codes: {', '.join(wrong)}")
+        return value
 
     def signing_key(self) -> str | None:
         """The development signing key, from the setting or the key file."""

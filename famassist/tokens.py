@@ -1,4 +1,9 @@
-"""Bearer tokens: ``sub``, ``role`` and ``municipality`` claims (DOMAIN.md §1)."""
+"""Bearer tokens: ``sub``, ``role`` and ``municipality`` claims (DOMAIN.md §1).
+
+In development they are signed with the static key (HS256, or ``jwt_public_key``); with single sign-on
+(``oidc_issuer`` or ``jwks_url``) they come from the identity provider and are checked with its published
+keys (famassist/jwks.py). Which claims name the roles and the municipality: api/claims.py.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +13,10 @@ from typing import Any
 import jwt
 
 from domain.roles import Role
+from famassist.jwks import KeySet, KeySource, TokenRejected, verify
 from famassist.settings import Settings
 
-
-class TokenError(Exception):
-    pass
+TokenError = TokenRejected  # a token that is not accepted: 401
 
 
 class NoSigningKey(TokenError):
@@ -47,3 +51,31 @@ def decode_token(settings: Settings, token: str) -> dict[str, Any]:
     except jwt.PyJWTError as exc:
         raise TokenError(f"invalid token: {exc}") from None
     return claims
+
+
+class TokenVerifier:
+    """Checks tokens with the static key, or with the identity provider's keys (single sign-on)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.keys = KeySet(KeySource(
+            issuer=settings.oidc_issuer, jwks_url=settings.jwks_url, cache_seconds=settings.jwks_cache_seconds,
+            refetch_seconds=settings.jwks_refetch_seconds, timeout_seconds=settings.jwks_timeout_seconds,
+        )) if settings.single_sign_on() else None
+        self.issuer = settings.oidc_issuer or settings.jwt_issuer
+        self.algorithms = frozenset(a.strip() for a in settings.jwks_algorithms.split(",") if a.strip())
+
+    async def claims(self, token: str) -> dict[str, Any]:
+        """The token's verified claims; :class:`TokenError` (401) or ``ProviderUnavailable`` (503)."""
+        if self.keys is None:
+            return decode_token(self.settings, token)
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError as exc:
+            raise TokenError(f"invalid token: {exc}") from None
+        kid = header.get("kid")
+        if not isinstance(kid, str) or not kid:
+            raise TokenError("the token's header names no key (kid)")
+        key = await self.keys.key_for(kid)
+        return verify(key, token, header, algorithms=self.algorithms, audience=self.settings.jwt_audience,
+                      issuer=self.issuer)

@@ -44,7 +44,7 @@ def list_personal_data_reads(
     role), when, which case, through which operation. The service head: its municipality's; the
     ministry: every municipality's."""
     query = select(PersonalDataRead)
-    if principal.role is Role.SERVICE_HEAD:
+    if not principal.has(Role.MINISTRY):  # the service head: its own municipality's
         query = query.where(PersonalDataRead.municipality == principal.municipality)
     if municipality is not None:
         query = query.where(PersonalDataRead.municipality == municipality)

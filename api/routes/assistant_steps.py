@@ -11,7 +11,8 @@ from typing import Any
 from fastapi import APIRouter, status
 from sqlmodel import Session
 
-from api.auth import Principal, PrincipalDep, require_own_municipality
+from api.acting import step_roles
+from api.auth import Principal, PrincipalDep, roles_acting_in
 from api.db_calls import in_thread
 from api.deps import ReadableAssistant, SessionsDep, TemporalDep
 from api.idempotency import RequestKeyDep
@@ -55,9 +56,9 @@ def _add_step(path: str, update: Any, command: type[Command], doc: str, exclude:
 
     async def step(body: Body, row: ReadableAssistant, principal: PrincipalDep,  # type: ignore[valid-type]
                    sessions: SessionsDep, temporal: TemporalDep, request_key: RequestKeyDep) -> AssistantPublic:
-        _may_act(principal, row)
+        among = _acting_roles(principal, row)
         extra = await in_thread(sessions, preconditions, row) if "preconditions" in exclude else {}
-        message = command(actor=principal.actor, **body.model_dump(), **extra)  # type: ignore[attr-defined]
+        message = command(actor=principal.actor(step_roles(command), among), **body.model_dump(), **extra)  # type: ignore[attr-defined]
         live = await run_update(temporal.get_workflow_handle(assistant_workflow_id(row.assistant_id)), update,
                                 message, request_key)  # no database connection held meanwhile
         return await in_thread(sessions, assistant_public, principal, row.assistant_id, live)
@@ -68,10 +69,10 @@ def _add_step(path: str, update: Any, command: type[Command], doc: str, exclude:
                          name=update.__name__, summary=summary_of(doc))
 
 
-def _may_act(principal: Principal, row: AssistantRecord) -> None:
-    """The training provider acts for every municipality; others only for their own."""
-    if principal.role is not Role.TRAINING_PROVIDER:
-        require_own_municipality(principal, row.municipality)
+def _acting_roles(principal: Principal, row: AssistantRecord) -> frozenset[Role]:
+    """The training provider acts for every municipality, municipal staff only for their own (404 elsewhere);
+    the ministry, which sees every assistant, is refused by the step's rule (ROLE)."""
+    return roles_acting_in(principal, row.municipality, everywhere={Role.TRAINING_PROVIDER, Role.MINISTRY})
 
 
 for _step in STEPS:

@@ -15,7 +15,7 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.auth import Principal, PrincipalDep, require_roles, scoped_assistants
+from api.auth import Principal, PrincipalDep, assistant_roles, require_roles, scoped_assistants
 from api.db_calls import in_thread
 from api.deps import ReadableAssistant, SessionDep, SessionsDep, SettingsDep, TemporalDep
 from api.idempotency import RequestKeyDep
@@ -64,8 +64,9 @@ def assistant_public(session: Session, principal: Principal, assistant_id: str, 
     row = session.get(AssistantRecord, assistant_id)
     assert row is not None, "an assistant row is never removed"
     person = session.get(AssistantPerson, row.assistant_id)
-    sees_name = principal.role is not Role.MINISTRY
-    sees_clients = principal.role is not Role.TRAINING_PROVIDER  # §1: it sees no client cases
+    seen_as = assistant_roles(principal, row)
+    sees_name = bool(seen_as - {Role.MINISTRY})  # the ministry reads assistants by id
+    sees_clients = bool(seen_as - {Role.TRAINING_PROVIDER})  # §1: it sees no client cases
     clients = session.exec(select(CaseRecord.case_id).where(CaseRecord.assistant_id == row.assistant_id,
                                                             CaseRecord.status != "closed")).all()
     if live is not None and not sees_clients:
@@ -146,7 +147,7 @@ async def nominate(body: Nomination, principal: PrincipalDep, sessions: Sessions
             AssistantPilotWorkflow.run,
             PilotInput(assistant_id=body.assistant_id, municipality=municipality.code,
                        education_level=body.education_level, nominated_on=row.nominated_on,
-                       nominated_by=principal.actor, timings=pilot_timings(settings)),
+                       nominated_by=principal.actor({Role.SERVICE_HEAD}), timings=pilot_timings(settings)),
             id=assistant_workflow_id(body.assistant_id), task_queue=settings.task_queue,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING)

@@ -15,7 +15,8 @@ from fastapi import APIRouter, status
 from fastapi.exceptions import RequestValidationError
 from sqlmodel import Session
 
-from api.auth import PrincipalDep
+from api.acting import step_roles
+from api.auth import PrincipalDep, case_roles
 from api.case_views import case_public
 from api.db_calls import in_thread
 from api.deps import SessionsDep, TemporalDep, WritableCase
@@ -95,7 +96,7 @@ def _add_step(path: str, update: Update, command: type[commands.Command], doc: s
         fields = body.model_dump()  # type: ignore[attr-defined]
         if command is commands.Refer or command in ENDS_WINDOW:
             await in_thread(sessions, _checks, row, command, fields)
-        message = command(actor=principal.actor, **fields)
+        message = command(actor=principal.actor(step_roles(command), among=case_roles(principal, row)), **fields)
         handle = temporal.get_workflow_handle(case_workflow_id(row.case_id))
         live = await run_update(handle, update, message, request_key)  # no database connection held meanwhile
         # MIN-6: the answer carries the client's data: a read through this step, recorded

@@ -11,7 +11,7 @@ from fastapi import APIRouter, HTTPException, Query, status
 from fastapi.exceptions import RequestValidationError
 from sqlmodel import Session, col, select
 
-from api.auth import Principal, PrincipalDep, require_roles, scoped_cases
+from api.auth import Principal, PrincipalDep, may_see_personal_data, require_roles, scoped_cases
 from api.case_opening import (
     case_input_of,
     case_timings,
@@ -38,7 +38,7 @@ from api.schemas import (
 from domain.calendar import local_date
 from domain.case_state import CaseState
 from domain.case_timers import registered, registration_change
-from domain.roles import Role
+from domain.roles import CASE_MANAGERS, Role
 from persistence.access_log import reads_of_case, take_noted_reads, write_noted_reads
 from persistence.live_state import live_state_kept
 from persistence.models import CaseClient, CaseEvent, CaseRecord, PersonalDataRead, ReminderRecord
@@ -71,10 +71,10 @@ async def open_case(body: CaseCreate, principal: PrincipalDep, sessions: Session
     row = CaseRecord(case_id=case_id, municipality=principal.municipality, status="registered",
                      case_manager_id=body.case_manager_id or principal.user_id, applied_on=applied_on,
                      control_group=body.control_group, registered_by=principal.user_id,
-                     registered_by_role=principal.role.value, created_at=now, updated_at=now)
+                     registered_by_role=principal.acting_role(CASE_MANAGERS).value, created_at=now, updated_at=now)
     # CASE-4: the registration is written with the row; the workflow begins from the same state
     state = registered(case_input_of(row, case_timings(settings)))
-    registration = registration_change(state, principal.actor, now)
+    registration = registration_change(state, principal.actor(CASE_MANAGERS), now)
     kept = await in_thread(sessions, write_application, row, client, registration, state)
     if not kept.written_now and not same_application(kept, client, applied_on=body.applied_on,
                                                      case_manager_id=body.case_manager_id,
@@ -85,7 +85,7 @@ async def open_case(body: CaseCreate, principal: PrincipalDep, sessions: Session
     case_input = case_input_of(kept.row, case_timings(settings)).model_copy(
         update={"registration_recorded": kept.written_now})
     await start_case_workflow(temporal, kept.row, case_input, settings.task_queue)  # no connection held
-    client_answered = client_public(principal, kept.client) if kept.written_now else None
+    client_answered = client_public(principal, kept.row, kept.client) if kept.written_now else None
     await in_thread(sessions, _opened, kept.row, principal, read=client_answered is not None)
     log.info("case opened", case_id=case_id, municipality=principal.municipality)
     if kept.written_now:  # the answer is what was just written, and the state the workflow begins from
@@ -148,7 +148,7 @@ def case_events(row: ReadableCase, principal: PrincipalDep, session: SessionDep,
     access log (the ministry's, without it, is not)."""
     found = fetch_page(session, select(CaseEvent).where(CaseEvent.case_id == row.case_id), EVENT_ORDER, page)
     public = [CaseEventPublic.model_validate(e) for e in found.rows]
-    if principal.role is Role.MINISTRY:
+    if not may_see_personal_data(principal, row):  # the ministry's reading
         return found.page([event_for_ministry(e) for e in public])
     note_personal_data_read(session, principal, row, EVENTS)
     write_noted_reads(session)

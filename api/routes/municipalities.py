@@ -10,7 +10,7 @@ from fastapi import APIRouter, HTTPException, Path, status
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
-from api.auth import Principal, PrincipalDep, require_own_municipality, require_roles
+from api.auth import Principal, PrincipalDep, forbidden, require_own_municipality, require_roles
 from api.deps import SessionDep
 from api.pagination import Key, Keyset, Page, PageDep, fetch_page
 from api.pilot_schemas import (
@@ -65,7 +65,7 @@ def _public(session: Session, municipality: Municipality) -> MunicipalityPublic:
 
 
 def _municipality(session: Session, principal: Principal, code: str) -> Municipality:
-    if principal.role is not Role.TRAINING_PROVIDER:  # it works with every municipality (§1)
+    if not principal.has(Role.TRAINING_PROVIDER):  # it works with every municipality (§1)
         require_own_municipality(principal, code)
     found = session.get(Municipality, code)
     if found is None:
@@ -106,10 +106,12 @@ MUNICIPALITY_ORDER = Keyset("municipalities", (Key("code", col(Municipality.code
 def list_municipalities(principal: PrincipalDep, session: SessionDep, page: PageDep) -> Page[MunicipalityPublic]:
     """Municipal staff see their own; the ministry and the training provider see all (a page at a time)."""
     query = select(Municipality)
-    if principal.role in CASE_MANAGERS:
+    if principal.has(Role.MINISTRY, Role.TRAINING_PROVIDER):
+        pass  # every municipality
+    elif principal.has(*CASE_MANAGERS):
         query = query.where(Municipality.code == principal.municipality)
-    elif principal.role not in {Role.MINISTRY, Role.TRAINING_PROVIDER}:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, f"the role {principal.role.value} sees no municipalities")
+    else:
+        raise forbidden(principal, "municipalities")
     found = fetch_page(session, query, MUNICIPALITY_ORDER, page)
     return found.page(_publics(session, found.rows))
 
@@ -117,8 +119,8 @@ def list_municipalities(principal: PrincipalDep, session: SessionDep, page: Page
 @router.get("/{code}")
 def read_municipality(code: Code, principal: PrincipalDep, session: SessionDep) -> MunicipalityPublic:
     """One municipality's participation: agreement, orders, seminar, nominations."""
-    if principal.role in {Role.ASSISTANT, Role.RESEARCHER}:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, f"the role {principal.role.value} sees no municipalities")
+    if not principal.has(*CASE_MANAGERS, Role.MINISTRY, Role.TRAINING_PROVIDER):  # the assistant, the researcher
+        raise forbidden(principal, "municipalities")
     return _public(session, _municipality(session, principal, code))
 
 

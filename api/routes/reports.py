@@ -15,7 +15,8 @@ from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
-from api.auth import Principal, PrincipalDep, require_own_municipality, require_roles
+from api.acting import step_roles
+from api.auth import Principal, PrincipalDep, forbidden, require_roles, roles_acting_in
 from api.db_calls import in_thread
 from api.deps import SessionDep, SessionsDep, SettingsDep, TemporalDep
 from api.document_language import Lang, LangDep
@@ -83,8 +84,8 @@ def visible_report(sessions: SessionsDep, principal: PrincipalDep,
     """
     with sessions() as session:
         row = session.get(QuarterlyReport, report_id)
-    allowed = row is not None and (principal.role is Role.MINISTRY or (
-        principal.role in CASE_MANAGERS and row.municipality == principal.municipality))
+    allowed = row is not None and (principal.has(Role.MINISTRY) or (
+        principal.has(*CASE_MANAGERS) and row.municipality == principal.municipality))
     if row is None or not allowed:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such report")
     return row
@@ -117,10 +118,12 @@ def list_reports(principal: PrincipalDep, session: SessionDep, page: PageDep,
     The list never loads the snapshots (issue 8): `GET /reports/{id}` gives one.
     """
     filters: list[Any] = []
-    if principal.role in CASE_MANAGERS:
+    if principal.has(Role.MINISTRY):
+        pass  # every municipality's
+    elif principal.has(*CASE_MANAGERS):
         filters.append(QuarterlyReport.municipality == principal.municipality)
-    elif principal.role is not Role.MINISTRY:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, f"the role {principal.role.value} sees no reports")
+    else:
+        raise forbidden(principal, "reports")
     if year is not None:
         filters.append(QuarterlyReport.year == year)
     if quarter is not None:
@@ -165,8 +168,10 @@ async def start_round(body: RoundCreate, temporal: TemporalDep, settings: Settin
 
 
 def snapshot_for(principal: Principal, snapshot: dict[str, Any]) -> dict[str, Any]:
-    """The ministry reads assistants by id, without their names (as everywhere else)."""
-    if principal.role is not Role.MINISTRY:
+    """The ministry reads assistants by id, without their names (as everywhere else); a caller who is also
+    the municipality's service head or social worker reads their own municipality's with them."""
+    if not principal.has(Role.MINISTRY) or (principal.has(*CASE_MANAGERS)
+                                             and snapshot.get("municipality") == principal.municipality):
         return snapshot
     return {**snapshot, "assistants": [{**a, "name": None} for a in snapshot.get("assistants", [])]}
 
@@ -253,9 +258,9 @@ STEPS: list[tuple[str, Any, type[Command], str]] = [
 ]
 
 
-def _may_act(principal: Principal, row: QuarterlyReport) -> None:
-    if principal.role is not Role.MINISTRY:
-        require_own_municipality(principal, row.municipality)
+def _acting_roles(principal: Principal, row: QuarterlyReport) -> frozenset[Role]:
+    """The ministry acts on every municipality's report; its staff on their own (404 elsewhere)."""
+    return roles_acting_in(principal, row.municipality, everywhere={Role.MINISTRY})
 
 
 def _report_detail(session: Session, principal: Principal, report_id: str, live: ReportState | None) -> ReportDetail:
@@ -270,8 +275,8 @@ def _add_step(path: str, update: Any, command: type[Command], doc: str) -> None:
 
     async def step(body: Body, row: VisibleReport, principal: PrincipalDep,  # type: ignore[valid-type]
                    sessions: SessionsDep, temporal: TemporalDep, request_key: RequestKeyDep) -> ReportDetail:
-        _may_act(principal, row)
-        message = command(actor=principal.actor, **body.model_dump())  # type: ignore[attr-defined]
+        among = _acting_roles(principal, row)
+        message = command(actor=principal.actor(step_roles(command), among), **body.model_dump())  # type: ignore[attr-defined]
         handle = temporal.get_workflow_handle(report_workflow_id(row.report_id))
         live = await run_update(handle, update, message, request_key)  # no database connection held meanwhile
         return await in_thread(sessions, _report_detail, principal, row.report_id, live)

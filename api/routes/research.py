@@ -82,7 +82,8 @@ def export(
     try:
         with write_transaction(sessions) as session:  # RES-4: who, when, what, which filter, how many rows
             session.add(ResearchExportLog(
-                exported_at=datetime.now(UTC), user_id=principal.user_id, role=principal.role.value,
+                exported_at=datetime.now(UTC), user_id=principal.user_id,
+                role=principal.acting_role({Role.RESEARCHER}).value,
                 table_name=table.value, format=format.value, municipality=municipality, from_month=from_month,
                 to_month=to_month, row_count=built.rows))
     except BaseException:

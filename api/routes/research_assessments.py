@@ -16,7 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 from sqlmodel import Session, col, select
 
-from api.auth import PrincipalDep, require_roles
+from api.auth import PrincipalDep, case_roles, require_roles
 from api.db_calls import in_thread
 from api.deps import ReadableCase, SessionDep, SessionsDep, SettingsDep, TemporalDep, WritableCase
 from api.idempotency import RequestKeyDep
@@ -26,7 +26,7 @@ from domain.calendar import local_date
 from domain.case_commands import RecordResearchAssessment
 from domain.case_state import CaseState
 from domain.research import NOT_APPLICABLE, score_errors, stored_scores
-from domain.roles import Role
+from domain.roles import CASE_MANAGERS, Role
 from domain.values import ServiceDate
 from persistence.models import ResearchAssessment
 from workflows.client_case import ClientCaseWorkflow, case_workflow_id
@@ -96,7 +96,8 @@ async def record_research_assessment(body: ResearchAssessmentCreate, row: Writab
     today = local_date(datetime.now(UTC))
     if body.assessed_on is not None and body.assessed_on > today:
         raise _invalid(("assessed_on",), f"the day is in the future (today is {today.isoformat()} in Riga)")
-    command = RecordResearchAssessment(actor=principal.actor, assessed_on=body.assessed_on,
+    actor = principal.actor(CASE_MANAGERS, among=case_roles(principal, row))
+    command = RecordResearchAssessment(actor=actor, assessed_on=body.assessed_on,
                                        scores=stored_scores(body.scores, settings.research_domains))
     handle = temporal.get_workflow_handle(case_workflow_id(row.case_id))
     live: CaseState = await run_update(handle, ClientCaseWorkflow.record_research_assessment, command, request_key)

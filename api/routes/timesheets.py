@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from api.auth import Principal, PrincipalDep, require_own_municipality
+from api.auth import Principal, PrincipalDep
 from api.deps import ReadableAssistant, SessionDep, SettingsDep
 from api.idempotency import RequestKey, RequestKeyDep
 from api.pagination import Key, Keyset, Page, PageDep, fetch_page
@@ -52,10 +52,11 @@ class TimesheetEntryPublic(BaseModel):
 
 def _may_log(principal: Principal, row: AssistantRecord) -> None:
     """HRS-1: the assistant logs their own hours; the service head on their behalf."""
-    if principal.role is Role.ASSISTANT and principal.user_id == row.assistant_id:
+    if principal.has(Role.ASSISTANT) and principal.user_id == row.assistant_id:
         return
-    if principal.role is Role.SERVICE_HEAD:
-        require_own_municipality(principal, row.municipality)
+    if principal.has(Role.SERVICE_HEAD):  # of the assistant's municipality only (another's: 404)
+        if principal.municipality != row.municipality:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, "no such municipality")
         return
     raise HTTPException(status.HTTP_403_FORBIDDEN, "only the assistant or their service head logs hours")
 
