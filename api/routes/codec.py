@@ -58,7 +58,7 @@ def _bytes(text: str, where: list[str | int]) -> bytes:
     try:
         return base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError):
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, [
+        raise HTTPException(422, [
             {"loc": where, "msg": "not base64", "type": "base64_invalid"}]) from None
 
 
@@ -91,7 +91,7 @@ async def decode(body: PayloadList, settings: SettingsDep,
         try:
             decoded.append(to_json(codec.open(to_proto(payload, index))))
         except (UnknownPayloadKey, PayloadTampered) as exc:
-            raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, [
+            raise HTTPException(422, [
                 {"loc": ["body", "payloads", index], "msg": str(exc), "type": type(exc).__name__,
                  "rule": "CASE-6"}]) from None
     log.info("payloads decoded", user_id=principal.user_id, payloads=len(decoded), namespace=x_namespace)
