@@ -32,11 +32,15 @@ from famassist.codec import NoPayloadKey, PayloadTampered, UnknownPayloadKey, co
 
 router = APIRouter(prefix="/codec", tags=["codec"])
 log = structlog.get_logger("codec")
+NO_KEY_RETRY_SECONDS = 60
 MAX_PAYLOADS = 1_000  # one history page's payloads; the body limit (max_body_bytes) applies too
 
 ANSWERS: dict[int | str, dict[str, Any]] = {
-    503: {"description": "No payload key is configured (CASE-6): nothing can be decoded.",
-          "content": {PROBLEM_JSON: {"schema": {"$ref": PROBLEM_REF}}}},
+    503: {"description": "No payload key is configured (CASE-6): nothing can be decoded. `Retry-After` says when "
+                         "to retry (once the operator has configured the key).",
+          "content": {PROBLEM_JSON: {"schema": {"$ref": PROBLEM_REF}}},
+          "headers": {"Retry-After": {"description": "Seconds to wait before retrying",
+                                      "schema": {"type": "integer"}}}},
 }
 
 
@@ -85,7 +89,8 @@ async def decode(body: PayloadList, settings: SettingsDep,
     try:
         codec = codec_from_settings(settings)
     except NoPayloadKey:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "no payload key is configured (CASE-6)") from None
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "no payload key is configured (CASE-6)",
+                            headers={"Retry-After": str(NO_KEY_RETRY_SECONDS)}) from None
     decoded: list[JsonPayload] = []
     for index, payload in enumerate(body.payloads):
         try:
