@@ -20,7 +20,7 @@ import dataclasses
 import os
 import re
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidTag
@@ -141,9 +141,6 @@ class EncryptionCodec(PayloadCodec):
             raise PayloadTampered(f"the payload does not decrypt with the key {key_id!r}: it was changed, "
                                   "or the key of that id is not the one that encrypted it") from None
         return Payload.FromString(plain)
-
-    def open_all(self, payloads: Iterable[Payload]) -> list[Payload]:
-        return [self.open(p) for p in payloads]
 
 
 def data_converter(codec: PayloadCodec | None) -> DataConverter:
