@@ -237,6 +237,11 @@ async def test_case6_decode_refuses_an_unknown_key_and_bad_base64_and_says_so(
                               headers=operator)
         assert bad.status_code == 422 and bad.json()["errors"][0]["loc"] == ["body", "payloads", 0, "metadata",
                                                                               "encoding"]
+        key = {"Idempotency-Key": "one-key", **operator}  # a decoding is never kept (it is free text in clear)
+        first = await http.post("/codec/decode", json={"payloads": []}, headers=key)
+        again = await http.post("/codec/decode", json={"payloads": [{"data": ""}]}, headers=key)
+        assert first.status_code == again.status_code == 200 and "idempotent-replayed" not in again.headers
+        assert len(again.json()["payloads"]) == 1  # answered anew, not refused as another request with the key
         keyless = create_app(settings.model_copy(update={"payload_keys": None,
                                                          "payload_keys_file": settings.var_dir / "none"}),
                              temporal=file_server.client)
