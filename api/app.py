@@ -13,9 +13,9 @@ import structlog
 from fastapi import FastAPI
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 
 from api.body_limit import BodyLimit
+from api.codec_cors import CodecCors
 from api.dashboard import router as dashboard_router
 from api.docs import router as docs_router
 from api.errors import install_error_handlers
@@ -29,6 +29,7 @@ from api.routes import (
     assistants,
     case_steps,
     cases,
+    codec,
     health,
     ministry,
     municipalities,
@@ -39,6 +40,7 @@ from api.routes import (
     timesheets,
 )
 from api.write_busy import pool_busy, write_busy
+from famassist.codec import settings_data_converter
 from famassist.logs import configure_logging
 from famassist.settings import Settings, get_settings
 from persistence.db import make_engine, session_factory
@@ -62,7 +64,7 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
         app.state.sessions = session_factory(engine)
         app.state.temporal = temporal or await Client.connect(
             settings.temporal_address, namespace=settings.temporal_namespace,
-            data_converter=pydantic_data_converter, lazy=True,
+            data_converter=settings_data_converter(settings), lazy=True,  # CASE-6: encrypted payloads
         )
         app.state.idempotency = IdempotencyStore(app.state.sessions,
                                                  timedelta(hours=settings.idempotency_window_hours))
@@ -90,10 +92,12 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
     app.add_middleware(IdempotencyMiddleware)  # inside the body limit: a huge body is refused before it is hashed
     app.add_middleware(BodyLimit, max_body_bytes=settings.max_body_bytes)  # 413 before any parsing
     app.add_middleware(ControlCharacters)  # 422 for a NUL in the path or query, before any parsing
+    app.add_middleware(CodecCors, origins=settings.codec_origins())  # the Temporal UI calls /codec/decode
     app.add_middleware(RequestLog)  # outermost: every answer has its request id and its log line
     modules = (health, cases, case_steps, reminders, municipalities, assistants, assistant_steps, timesheets,
                reports, ministry, research, research_assessments,
-               access_log)  # MIN-6
+               access_log,  # MIN-6
+               codec)  # CASE-6: the Temporal UI's decoding endpoint
     for module in modules:
         app.include_router(module.router)
     app.include_router(dashboard_router)  # the ministry's page (issue 9): static, no token needed to load it

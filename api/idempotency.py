@@ -43,6 +43,8 @@ from persistence.unit_of_work import WriteBusy
 
 HEADER = "Idempotency-Key"
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# POSTs that only read: never kept (a decoded payload is free text in clear, CASE-6), no Idempotency-Key.
+READS_OVER_POST = frozenset({"/codec/decode"})
 KEY_FORMAT = re.compile(r"[\x21-\x7e]{1,255}")  # visible ASCII, e.g. a UUID
 REPLAYED = "Idempotent-Replayed"
 log = structlog.get_logger(__name__)
@@ -100,7 +102,7 @@ class IdempotencyMiddleware:
         self._running: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = weakref.WeakValueDictionary()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] not in WRITES:
+        if scope["type"] != "http" or scope["method"] not in WRITES or scope["path"] in READS_OVER_POST:
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)

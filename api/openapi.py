@@ -24,7 +24,7 @@ from fastapi.routing import APIRoute
 
 from api.auth import get_principal
 from api.deps import get_session, get_temporal
-from api.idempotency import REPLAYED
+from api.idempotency import READS_OVER_POST, REPLAYED
 from api.problems import PROBLEM_JSON, Problem
 
 WRITES = {"post", "put", "patch", "delete"}
@@ -128,13 +128,14 @@ def build_openapi(app: FastAPI, routers: list[APIRouter], single_sign_on: bool =
         for method, operation in operations.items():
             responses = operation.setdefault("responses", {})
             route = routes.get((path, method))
-            for status in answers_of(operation, method, route, single_sign_on):
-                responses[str(status)] = _problem(status, _causes_of_503(method, route, single_sign_on))
-            if method in WRITES:
+            kind = "get" if path in READS_OVER_POST else method  # documented as the read it is
+            for status in answers_of(operation, kind, route, single_sign_on):
+                responses[str(status)] = _problem(status, _causes_of_503(kind, route, single_sign_on))
+            if kind in WRITES:
                 for status, answer in responses.items():
                     if status.startswith("2"):
                         answer.setdefault("headers", {})[REPLAYED] = dict(REPLAYED_HEADER)
-            if method in {"post", "put", "delete"}:
+            if kind in {"post", "put", "delete"}:
                 parameters = operation.setdefault("parameters", [])
                 if not any(p.get("name", "").lower() == "idempotency-key" for p in parameters):
                     parameters.append(dict(IDEMPOTENCY_KEY))

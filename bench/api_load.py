@@ -34,12 +34,12 @@ from pathlib import Path
 import httpx
 from pydantic import SecretStr
 from temporalio.common import SearchAttributeKey
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from bench.api_scenarios import LoopRun, ReferralRun, api_starts, loops, places_for, raw_starts, referrals
 from bench.trivial import TrivialWorkflow
+from famassist.codec import EncryptionCodec, data_converter, new_key_line, parse_keys
 from famassist.devserver import pragma_args
 from famassist.search_attributes import SEARCH_ATTRIBUTES
 from famassist.settings import Settings
@@ -78,13 +78,15 @@ class Stack:
 @asynccontextmanager
 async def running(options: Options, tmp: Path) -> AsyncIterator[Stack]:
     """A dev server, a migrated database, worker and API processes, and a worker for the trivial workflow."""
+    keys = new_key_line("bench")  # CASE-6: payloads encrypted, as in production
     env = await WorkflowEnvironment.start_local(
-        data_converter=pydantic_data_converter, dev_server_existing_path=str(installed_binary("temporal")),
+        data_converter=data_converter(EncryptionCodec(parse_keys(keys))),
+        dev_server_existing_path=str(installed_binary("temporal")),
         search_attributes=[SearchAttributeKey.for_keyword(name) for name in SEARCH_ATTRIBUTES],
         dev_server_extra_args=[*pragma_args(), "--ui-disable-news-fetch"], dev_server_log_level="error", ui=False)
     settings = Settings(database_url=options.database_url or f"sqlite:///{tmp / 'famassist.db'}",
                         task_queue=f"bench-{uuid.uuid4().hex[:8]}", jwt_secret=SecretStr("bench-" + "k" * 40),
-                        var_dir=tmp, follow_up_months=0)
+                        var_dir=tmp, follow_up_months=0, payload_keys=SecretStr(keys))
     upgrade(settings.database_url)
     address: str = env.client.service_client.config.target_host
     raw_queue = f"bench-raw-{uuid.uuid4().hex[:8]}"

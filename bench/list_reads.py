@@ -39,6 +39,7 @@ from sqlmodel import col
 from api.app import create_app
 from bench.national_data import Landmarks, Scale, populate
 from domain.roles import Role
+from famassist.codec import new_key_line
 from famassist.logs import configure_logging
 from famassist.settings import Settings
 from famassist.tokens import issue_dev_token
@@ -83,7 +84,8 @@ async def app_in_process(url: str, key: str) -> AsyncIterator[tuple[httpx.AsyncC
     what a read costs the API and the database, without the network."""
     with tempfile.TemporaryDirectory() as var:
         settings = Settings(database_url=url, temporal_address=f"127.0.0.1:{closed_port()}",
-                            jwt_secret=SecretStr(key), var_dir=Path(var), case_repair_interval_seconds=3600)
+                            jwt_secret=SecretStr(key), var_dir=Path(var), case_repair_interval_seconds=3600,
+                            payload_keys=SecretStr(new_key_line("bench")))  # CASE-6: the API starts only with one
         app = create_app(settings)
         async with app.router.lifespan_context(app):
             transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)

@@ -43,6 +43,7 @@ from bench.national_data import Scale, _write, populate
 from domain.calendar import local_date
 from domain.research_export import DEFAULT_DOMAINS
 from domain.roles import Role
+from famassist.codec import new_key_line
 from famassist.settings import Settings
 from famassist.tokens import issue_dev_token
 from persistence.db import make_engine
@@ -125,7 +126,8 @@ def _server(url: str, var: str, port: int) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("FAMASSIST_")}
     env.update({"FAMASSIST_DATABASE_URL": url, "FAMASSIST_JWT_SECRET": KEY, "FAMASSIST_RESEARCH_KEY": RESEARCH_KEY,
                 "FAMASSIST_VAR_DIR": var, "FAMASSIST_TEMPORAL_ADDRESS": f"127.0.0.1:{_free_port()}",
-                "FAMASSIST_CASE_REPAIR_INTERVAL_SECONDS": "3600", "FAMASSIST_LOG_LEVEL": "WARNING"})
+                "FAMASSIST_CASE_REPAIR_INTERVAL_SECONDS": "3600", "FAMASSIST_LOG_LEVEL": "WARNING",
+                "FAMASSIST_PAYLOAD_KEYS": new_key_line("bench")})  # CASE-6: the API starts only with one
     return subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", "api.app:app_from_settings", "--host",
                              "127.0.0.1", "--port", str(port), "--log-level", "warning"], env=env)
 

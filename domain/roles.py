@@ -15,6 +15,7 @@ class Role(StrEnum):
     MINISTRY = "ministry"  # Labklājības ministrija
     RESEARCHER = "researcher"  # pētījuma veicējs
     SYSTEM = "system"  # the workflow's own timers
+    OPERATOR = "operator"  # who runs the service (IT): holds the payload key, decodes payloads (CASE-6)
 
 
 CASE_MANAGERS = frozenset({Role.SOCIAL_WORKER, Role.SERVICE_HEAD})

@@ -130,3 +130,20 @@ def simulate(
     for answer in figures.unexpected[:20]:
         typer.echo(f"unexpected: {answer}", err=True)
     raise typer.Exit(1 if figures.unexpected else 0)
+
+
+@app.command("payload-key")
+def payload_key(
+    key_id: Annotated[str, typer.Option("--id", help="The new key's id, e.g. 2026-12 (letters, digits, . _ -)")],
+) -> None:
+    """Print a new payload encryption key, `<id>:<base64>` (CASE-6; README, Encryption keys).
+
+    Put it first in FAMASSIST_PAYLOAD_KEYS (it then encrypts) and keep the older keys after it.
+    """
+    from famassist.codec import PayloadKeyError, new_key_line
+
+    try:
+        typer.echo(new_key_line(key_id))
+    except PayloadKeyError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None

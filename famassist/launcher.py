@@ -20,7 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.request import urlopen
 
-from famassist.devserver import dev_server_command
+from famassist.codec import new_key_line
+from famassist.devserver import codec_endpoint, dev_server_command
 from famassist.logs import configure_logging
 from famassist.settings import Settings
 from famassist.supervisor import Backoff, Child, Supervisor
@@ -46,6 +47,16 @@ def ensure_dev_research_key(settings: Settings) -> bool:
     settings.research_key_file.parent.mkdir(parents=True, exist_ok=True)
     settings.research_key_file.write_text(secrets.token_urlsafe(48))
     settings.research_key_file.chmod(0o600)
+    return True
+
+
+def ensure_dev_payload_key(settings: Settings) -> bool:
+    """CASE-6: create the development payload key file when no key is configured; True if created."""
+    if settings.payload_key_text() is not None:
+        return False
+    settings.payload_keys_file.parent.mkdir(parents=True, exist_ok=True)
+    settings.payload_keys_file.write_text(new_key_line("dev-1") + "\n")
+    settings.payload_keys_file.chmod(0o600)
     return True
 
 
@@ -155,6 +166,8 @@ def run_stack(settings: Settings, *, start_temporal: bool = True) -> int:
         print(f"Created the development signing key {settings.jwt_secret_file}")
     if ensure_dev_research_key(settings):
         print(f"Created the development research pseudonym key {settings.research_key_file}")
+    if ensure_dev_payload_key(settings):
+        print(f"Created the development payload encryption key {settings.payload_keys_file}")
     upgrade(settings.database_url)
     supervisor = Supervisor(Backoff.from_settings(settings))
     stopping = False
@@ -170,7 +183,8 @@ def run_stack(settings: Settings, *, start_temporal: bool = True) -> int:
         if start_temporal:
             temporal = supervisor.start(Child("temporal", dev_server_command(
                 db_file=settings.temporal_db_file, ip=host, port=port, ui_port=settings.temporal_ui_port,
-                namespace=settings.temporal_namespace), var / "temporal.log"))
+                namespace=settings.temporal_namespace,
+                ui_codec_endpoint=codec_endpoint(settings.api_host, settings.api_port)), var / "temporal.log"))
             assert temporal.proc is not None
             try:
                 wait_for_port(host, port, STARTUP_SECONDS, temporal.proc)

@@ -143,6 +143,35 @@ class Settings(BaseSettings):
     # RES-2 (study): the domains every research assessment scores; comma-separated in the environment.
     research_domains: Annotated[tuple[str, ...], NoDecode] = DEFAULT_DOMAINS
 
+    # --- CASE-6: workflow payloads encrypted (famassist/codec.py; README, Encryption keys) ---
+    # "<key id>:<base64 of 32 bytes>", several separated by commas, the newest first: it encrypts, every
+    # key decrypts. Unset: the key file (one a line, the newest first), which `famassist up` creates.
+    payload_keys: SecretStr | None = None
+    payload_keys_file: Path = Path("./var/dev-payload-keys")
+    # The Temporal UI origins allowed to call POST /codec/decode; unset: the dev server's UI (temporal_ui_port).
+    codec_cors_origins: Annotated[tuple[str, ...], NoDecode] = ()
+
+    @field_validator("codec_cors_origins", mode="before")
+    @classmethod
+    def _origins_listed(cls, value: object) -> object:
+        """``FAMASSIST_CODEC_CORS_ORIGINS=https://temporal.example.lv,…``."""
+        if isinstance(value, str):
+            value = tuple(origin.strip().rstrip("/") for origin in value.split(",") if origin.strip())
+        return value
+
+    def payload_key_text(self) -> str | None:
+        """CASE-6: the payload keys' text, from the setting or the key file (as :meth:`signing_key`)."""
+        if self.payload_keys is not None:
+            return self.payload_keys.get_secret_value().strip() or None
+        if self.payload_keys_file.is_file():
+            return self.payload_keys_file.read_text().strip() or None
+        return None
+
+    def codec_origins(self) -> tuple[str, ...]:
+        """The browser origins of the Temporal UI that decodes through this API."""
+        return self.codec_cors_origins or (f"http://127.0.0.1:{self.temporal_ui_port}",
+                                           f"http://localhost:{self.temporal_ui_port}")
+
     @field_validator("research_domains", mode="before")
     @classmethod
     def _domains_listed(cls, value: object) -> object:

@@ -1,4 +1,4 @@
-"""Connecting to Temporal, always with the pydantic data converter."""
+"""Connecting to Temporal, always with the pydantic data converter and the payload codec (CASE-6)."""
 
 from __future__ import annotations
 
@@ -7,14 +7,15 @@ import sys
 from pathlib import Path
 
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 
+from famassist.codec import settings_data_converter
 from famassist.settings import Settings
 
 
 async def connect(settings: Settings) -> Client:
     return await Client.connect(
-        settings.temporal_address, namespace=settings.temporal_namespace, data_converter=pydantic_data_converter
+        settings.temporal_address, namespace=settings.temporal_namespace,
+        data_converter=settings_data_converter(settings),
     )
 
 

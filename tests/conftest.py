@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import Engine
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from famassist.temporal import installed_binary
 from persistence.db import make_engine
 from persistence.migrate import upgrade
+from tests.payload_keys import CONVERTER, TEST_PAYLOAD_KEYS
 from tests.pg_fixtures import fresh_database_url, postgres_server  # noqa: F401
+
+# CASE-6: every Settings() of the suite has the test payload key, as an operator sets it.
+os.environ.setdefault("FAMASSIST_PAYLOAD_KEYS", TEST_PAYLOAD_KEYS)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -45,7 +49,7 @@ def engine(database_url: str) -> Iterator[Engine]:
 async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
     """A time-skipping server of the test's own: workflows another test left would hold its clock."""
     env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=pydantic_data_converter,
+        data_converter=CONVERTER,
         test_server_existing_path=str(installed_binary("temporal-test-server")),
     )
     yield env

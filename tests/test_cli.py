@@ -30,7 +30,8 @@ def env_for(tmp: Path, **extra: str) -> dict[str, str]:
         "FAMASSIST_VAR_DIR": str(tmp), "FAMASSIST_DATABASE_URL": f"sqlite:///{tmp / 'famassist.db'}",
         "FAMASSIST_TEMPORAL_DB_FILE": str(tmp / "temporal.db"),
         "FAMASSIST_JWT_SECRET_FILE": str(tmp / "dev-jwt-secret"),
-        "FAMASSIST_RESEARCH_KEY_FILE": str(tmp / "dev-research-key"), **extra,
+        "FAMASSIST_RESEARCH_KEY_FILE": str(tmp / "dev-research-key"),
+        "FAMASSIST_PAYLOAD_KEYS_FILE": str(tmp / "dev-payload-keys"), **extra,
     })
     return env
 

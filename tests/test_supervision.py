@@ -24,7 +24,6 @@ from typing import Any
 import httpx
 import pytest
 from temporalio import workflow
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
@@ -33,6 +32,7 @@ from famassist.settings import Settings
 from famassist.supervisor import Backoff
 from famassist.temporal import installed_binary
 from famassist.tokens import issue_dev_token
+from tests.payload_keys import CONVERTER, TEST_PAYLOAD_KEYS
 from tests.test_cli import FAMASSIST, env_for, free_port
 
 ASSESSMENT = {"assessment": {
@@ -253,13 +253,14 @@ class SlowActivityWorkflow:
 async def test_a_worker_given_sigterm_finishes_its_running_activity_and_exits_0(
         tmp_path: Path, signum: signal.Signals) -> None:
     env = await WorkflowEnvironment.start_local(
-        data_converter=pydantic_data_converter, dev_server_existing_path=str(installed_binary("temporal")),
+        data_converter=CONVERTER, dev_server_existing_path=str(installed_binary("temporal")),
         dev_server_extra_args=["--ui-disable-news-fetch"], ui=False)
     marker = tmp_path / "activity"
     address = env.client.service_client.config.target_host
     proc = subprocess.Popen([sys.executable, "-m", "tests.slow_activity_worker"], env=env_for(
         tmp_path, FAMASSIST_TEMPORAL_ADDRESS=address, FAMASSIST_TASK_QUEUE="slow-activities",
-        FAMASSIST_WORKER_SHUTDOWN_SECONDS="30", SLOW_ACTIVITY_MARKER=str(marker)),
+        FAMASSIST_WORKER_SHUTDOWN_SECONDS="30", FAMASSIST_PAYLOAD_KEYS=TEST_PAYLOAD_KEYS,
+        SLOW_ACTIVITY_MARKER=str(marker)),
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         async with Worker(env.client, task_queue="slow-workflows", workflows=[SlowActivityWorkflow]):

@@ -20,9 +20,9 @@ import httpx
 from pydantic import SecretStr
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from famassist.codec import new_key_line, settings_data_converter
 from famassist.search_attributes import SEARCH_ATTRIBUTES
 from famassist.settings import Settings
 from famassist.temporal import installed_binary
@@ -104,6 +104,7 @@ class Stage:
 def simulation_settings(database_url: str, var_dir: Path, overrides: dict[str, object]) -> Settings:
     return Settings(database_url=database_url, var_dir=var_dir, task_queue="simulate",
                     jwt_secret=SecretStr(secrets.token_urlsafe(32)), log_level="WARNING",
+                    payload_keys=SecretStr(new_key_line("simulation")),  # CASE-6, as in production
                     worker_max_cached_workflows=CACHED_WORKFLOWS, **overrides)  # type: ignore[arg-type]
 
 
@@ -118,7 +119,7 @@ async def stage(overrides: dict[str, object], workdir: Path | None = None) -> As
         upgrade(url)
         settings = simulation_settings(url, directory, overrides)
         env = await WorkflowEnvironment.start_time_skipping(
-            data_converter=pydantic_data_converter,
+            data_converter=settings_data_converter(settings),
             test_server_existing_path=str(installed_binary("temporal-test-server")))
         stack.push_async_callback(env.shutdown)
         await register_search_attributes(env)

@@ -11,7 +11,6 @@ import httpx
 import pytest
 from pydantic import SecretStr
 from temporalio.common import SearchAttributeKey
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from domain.calendar import add_months
@@ -21,6 +20,7 @@ from famassist.search_attributes import SEARCH_ATTRIBUTES
 from famassist.settings import Settings
 from famassist.temporal import installed_binary
 from famassist.tokens import issue_dev_token
+from tests.payload_keys import CONVERTER
 from tests.riga import riga_today
 from worker import build_workers
 
@@ -31,7 +31,7 @@ TEST_RESEARCH_KEY = "test-research-pseudonym-key-" + "r" * 32  # RES-3: as an op
 @pytest.fixture(scope="session")
 async def dev_server() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_local(
-        data_converter=pydantic_data_converter,
+        data_converter=CONVERTER,  # CASE-6: the payloads encrypted, as in production
         dev_server_existing_path=str(installed_binary("temporal")),
         search_attributes=[SearchAttributeKey.for_keyword(name) for name in SEARCH_ATTRIBUTES],
         dev_server_extra_args=[*pragma_args(), "--ui-disable-news-fetch"],

@@ -32,7 +32,8 @@ def environment(settings: Settings, temporal_address: str, **extra: str) -> dict
     return {**os.environ, "FAMASSIST_DATABASE_URL": settings.database_url,
             "FAMASSIST_TEMPORAL_ADDRESS": temporal_address, "FAMASSIST_TASK_QUEUE": settings.task_queue,
             "FAMASSIST_JWT_SECRET": secret, "FAMASSIST_VAR_DIR": str(settings.var_dir),
-            "FAMASSIST_FOLLOW_UP_MONTHS": "0", "FAMASSIST_LOG_LEVEL": "WARNING", **extra}
+            "FAMASSIST_FOLLOW_UP_MONTHS": "0", "FAMASSIST_LOG_LEVEL": "WARNING",
+            "FAMASSIST_PAYLOAD_KEYS": settings.payload_key_text() or "", **extra}  # CASE-6: the same keys
 
 
 class Process:

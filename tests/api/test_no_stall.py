@@ -20,7 +20,6 @@ import anyio
 import httpx
 from fastapi import FastAPI
 from temporalio.client import Client, Interceptor, OutboundInterceptor, StartWorkflowUpdateInput, WorkflowUpdateHandle
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
@@ -32,6 +31,7 @@ from persistence.db import make_engine, session_factory
 from persistence.unit_of_work import lock_name, write_transaction
 from tests.api.conftest import Api, eventually
 from tests.factories import PERSONAL_CODE
+from tests.payload_keys import CONVERTER
 from worker import build_workers
 from workflows.client_case import ClientCaseWorkflow, case_workflow_id
 
@@ -115,7 +115,7 @@ async def test_steps_wait_for_a_connection_in_threads_while_the_loop_answers_and
                                        "db_max_overflow": 0, "db_pool_timeout_seconds": 20.0, "api_threads": 8})
     updates = UpdatesSent()
     temporal = Client(dev_server.client.service_client, namespace=dev_server.client.namespace,
-                      data_converter=pydantic_data_converter, interceptors=[updates])
+                      data_converter=CONVERTER, interceptors=[updates])
     sw = manager(idle)
     async with serving(idle, temporal) as (app, http):
         # No worker polls the queue yet: the openings answer from what they wrote (no Query).

@@ -9,13 +9,13 @@ from pathlib import Path
 
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
 from domain.roles import Role
 from tests.api.conftest import Api, eventually
 from tests.api.first_loop import assessment
 from tests.factories import PERSONAL_CODE
+from tests.payload_keys import CONVERTER
 from workflows.client_case import REGISTERED_BY_THE_API, ClientCaseWorkflow, case_workflow_id
 
 BODY = {"full_name": "Anna", "personal_code": PERSONAL_CODE, "consent": True}
@@ -23,7 +23,7 @@ HISTORIES = Path(__file__).parent.parent / "histories"
 
 
 def replayer() -> Replayer:
-    return Replayer(workflows=[ClientCaseWorkflow], data_converter=pydantic_data_converter)
+    return Replayer(workflows=[ClientCaseWorkflow], data_converter=CONVERTER)
 
 
 async def test_case4_the_registration_is_written_with_the_row_and_the_first_task_records_nothing(api: Api) -> None:

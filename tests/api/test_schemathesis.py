@@ -86,6 +86,7 @@ def tokens(api: Api, town: str, assistant_id: str) -> dict[Role, dict[str, str]]
         Role.TRAINING_PROVIDER: api.auth(Role.TRAINING_PROVIDER, municipality="LV", user="saif-1"),
         Role.MINISTRY: api.auth(Role.MINISTRY, municipality="LV", user="lm-1"),
         Role.RESEARCHER: api.auth(Role.RESEARCHER, municipality="LV", user="r-1"),
+        Role.OPERATOR: api.auth(Role.OPERATOR, municipality="LV", user="it-1"),  # CASE-6: decodes payloads
     }
 
 

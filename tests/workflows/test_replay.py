@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 from temporalio.client import WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
+from tests.payload_keys import CONVERTER
 from tests.workflows.record_histories import (
     drive_control_group_case,
     drive_one_case,
@@ -24,7 +24,7 @@ HISTORIES = sorted((Path(__file__).parent.parent / "histories").glob("*.json"))
 
 def replayer() -> Replayer:
     return Replayer(workflows=[ClientCaseWorkflow, AssistantPilotWorkflow, QuarterlyReportWorkflow],
-                    data_converter=pydantic_data_converter)
+                    data_converter=CONVERTER)  # CASE-6: histories recorded before it replay too
 
 
 def test_there_are_saved_histories_of_both_workflows_and_of_a_continued_run() -> None:
