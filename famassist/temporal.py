@@ -10,11 +10,14 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from famassist.settings import Settings
+from famassist.telemetry import temporal_runtime
+from famassist.tracing import temporal_interceptors
 
 
 async def connect(settings: Settings) -> Client:
     return await Client.connect(
-        settings.temporal_address, namespace=settings.temporal_namespace, data_converter=pydantic_data_converter
+        settings.temporal_address, namespace=settings.temporal_namespace, data_converter=pydantic_data_converter,
+        runtime=temporal_runtime(), interceptors=temporal_interceptors(settings),  # issue 10: metrics, tracing
     )
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.engine import Engine
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from famassist.simulation.environment import register_search_attributes
 from famassist.temporal import installed_binary
 from persistence.db import make_engine
 from persistence.migrate import upgrade
@@ -48,5 +49,6 @@ async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
         data_converter=pydantic_data_converter,
         test_server_existing_path=str(installed_binary("temporal-test-server")),
     )
+    await register_search_attributes(env)  # the pilot's and the reports' workflows upsert theirs (issue 10)
     yield env
     await env.shutdown()
