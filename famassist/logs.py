@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from types import TracebackType
 from typing import TextIO
 
 import structlog
@@ -89,3 +90,8 @@ def configure_logging(fmt: str = "console", level: str = "INFO") -> None:
         logging.getLogger(name).setLevel(max(numeric, logging.WARNING) if numeric > logging.DEBUG else numeric)
     if fmt == "json":
         logging.captureWarnings(True)  # warnings as log lines (py.warnings), JSON too
+        sys.excepthook = _log_uncaught  # a crash's traceback as one JSON line, not as plain text
+
+
+def _log_uncaught(kind: type[BaseException], error: BaseException, traceback: TracebackType | None) -> None:
+    logging.getLogger("famassist").critical("uncaught exception", exc_info=(kind, error, traceback))
