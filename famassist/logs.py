@@ -46,11 +46,11 @@ def uvicorn_access_fields(_: WrappedLogger, __: str, event_dict: EventDict) -> E
     return event_dict
 
 
-def _shared() -> list[Processor]:
+def _shared(*, named: bool) -> list[Processor]:
     return [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
-        structlog.stdlib.add_logger_name,
+        *([structlog.stdlib.add_logger_name] if named else []),
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
 
@@ -59,7 +59,7 @@ def formatter(fmt: str) -> structlog.stdlib.ProcessorFormatter:
     renderer: Processor = (
         structlog.processors.JSONRenderer() if fmt == "json" else structlog.dev.ConsoleRenderer(colors=False))
     return structlog.stdlib.ProcessorFormatter(
-        foreign_pre_chain=[*_shared(), uvicorn_access_fields], pass_foreign_args=True,
+        foreign_pre_chain=[*_shared(named=True), uvicorn_access_fields], pass_foreign_args=True,
         processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta,
                     structlog.processors.format_exc_info, renderer],
     )
@@ -69,7 +69,8 @@ def configure_logging(fmt: str = "console", level: str = "INFO") -> None:
     """structlog through the standard library, and one handler on the root logger for everything."""
     numeric: int = logging.getLevelName(level.upper())
     structlog.configure(
-        processors=[*_shared(), structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        # the console shows structlog's own lines as before (no logger name); JSON names every line's logger
+        processors=[*_shared(named=fmt == "json"), structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
         logger_factory=structlog.stdlib.LoggerFactory(),
         cache_logger_on_first_use=False,
