@@ -9,7 +9,6 @@ from typing import Any
 
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle
-from temporalio.contrib.pydantic import pydantic_data_converter
 
 from domain.quarters import Quarter
 from domain.report_state import ReportTimings
@@ -24,11 +23,12 @@ async def listed(client: Client, query: str) -> list[str]:
     return [execution.id async for execution in client.list_workflows(query)]
 
 
-async def timer_summaries(handle: WorkflowHandle[Any, Any]) -> list[str]:
-    """The summaries of the run's TIMER_STARTED events, as the UI shows them."""
+async def timer_summaries(handle: WorkflowHandle[Any, Any], client: Client) -> list[str]:
+    """The summaries of the run's TIMER_STARTED events, as the UI shows them (decoded by the client's converter)."""
     history = await handle.fetch_history()
-    return [pydantic_data_converter.payload_converter.from_payloads([event.user_metadata.summary])[0]
-            for event in history.events if event.event_type == EventType.EVENT_TYPE_TIMER_STARTED]
+    started = [event.user_metadata.summary for event in history.events
+               if event.event_type == EventType.EVENT_TYPE_TIMER_STARTED]
+    return [str(summary) for summary in await client.data_converter.decode(started)] if started else []
 
 
 async def test_the_pilot_is_found_by_municipality_and_phase_and_its_timers_say_what_they_wait_for(api: Api) -> None:
@@ -41,7 +41,7 @@ async def test_the_pilot_is_found_by_municipality_and_phase_and_its_timers_say_w
     assert await listed(client, f"FamassistMunicipality = '{town}' AND FamassistPilotPhase = 'training'") == []
     described = await client.get_workflow_handle(f"assistant-{ga}").describe()
     assert ga not in str(described.typed_search_attributes)  # identifiers and phases only, no name (CASE-6)
-    summaries = await timer_summaries(client.get_workflow_handle(f"assistant-{ga}"))
+    summaries = await timer_summaries(client.get_workflow_handle(f"assistant-{ga}"), client)
     # PH-4: the 40 hours of child rights training are due by the end of month 6 from the training start
     assert summaries and all(s.startswith("child rights training reminder due ") for s in summaries), summaries
 
@@ -59,7 +59,7 @@ async def test_a_report_is_found_by_municipality_quarter_and_status(api: Api) ->
     query = (f"FamassistMunicipality = '{town}' AND FamassistReportQuarter = '{quarter.label}' "
              "AND FamassistReportStatus = 'draft'")
     assert await eventually(lambda: listed(client, query)) == [report_workflow_id(report_id)]
-    summaries = await timer_summaries(client.get_workflow_handle(report_workflow_id(report_id)))
+    summaries = await timer_summaries(client.get_workflow_handle(report_workflow_id(report_id)), client)
     due_on = quarter.ends_on + timedelta(days=365)
     assert summaries == [f"report escalation for {quarter.label} due {due_on.isoformat()}"]  # HRS-6
 
@@ -77,6 +77,6 @@ async def test_a_case_timer_says_which_reminder_it_raises_and_when_it_is_due(api
     assert opened.status_code == 201, opened.text
     case = opened.json()["case"]
     handle = api.temporal.client.get_workflow_handle(f"case-{case['case_id']}")
-    summaries = await eventually(lambda: timer_summaries(handle))
+    summaries = await eventually(lambda: timer_summaries(handle, api.temporal.client))
     due_on = date.fromisoformat(case["applied_on"]) + timedelta(days=api.settings.decision_due_days)
     assert summaries == [f"decision reminder due {due_on.isoformat()}"]  # §5.3: the Riga date it is due
