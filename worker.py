@@ -33,6 +33,7 @@ from activities.reports import ReportActivities
 from famassist.logs import configure_logging
 from famassist.schedules import ensure_quarterly_schedule
 from famassist.settings import Settings, get_settings
+from famassist.telemetry import serve_worker_metrics
 from famassist.temporal import connect
 from persistence.db import make_engine, session_factory
 from workflows.assistant_pilot import AssistantPilotWorkflow
@@ -169,6 +170,8 @@ async def serve(workers: Workers | Worker) -> None:
 async def main() -> None:
     settings = get_settings()
     configure_logging(settings.log_format, settings.log_level)
+    if settings.worker_metrics_address:  # the worker's scrape target (issue 10, README "Production")
+        serve_worker_metrics(settings.worker_metrics_address)
     client = await connect(settings)
     await ensure_quarterly_schedule(client, settings)
     await serve(build_workers(client, settings))

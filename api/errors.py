@@ -23,6 +23,7 @@ from temporalio.client import (
 from temporalio.exceptions import ApplicationError, TemporalError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from api.metrics import metrics_of
 from api.problems import INVALID_TYPE, RULE_TYPE, UNAVAILABLE_TYPE, field_errors, problem
 from domain.errors import RuleViolation
 from domain.personal_code import InvalidPersonalCode
@@ -49,6 +50,8 @@ def state_rule(path: str) -> str:
 
 def rule_answer(request: Request, rule: str, detail: str, details: Any = None) -> JSONResponse:
     code = 403 if rule in FORBIDDING_RULES else 409
+    if (metrics := metrics_of(request)) is not None:  # GET /metrics (issue 10)
+        metrics.steps_refused.labels(rule, str(code)).inc()
     return problem(code, detail, instance=request.url.path, type_=f"{RULE_TYPE}:{rule}",
                    title="A rule refuses this step", rule=rule, details=details or {})
 

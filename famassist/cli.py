@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from domain.roles import Role
+from famassist.logs import configure_logging
 from famassist.settings import get_settings
 
 app = typer.Typer(help="famassist: the family assistant service's case management.", no_args_is_help=True)
@@ -63,8 +64,9 @@ def api(
     import uvicorn
 
     settings = get_settings()
+    configure_logging(settings.log_format, settings.log_level)  # uvicorn's lines too, JSON in production
     uvicorn.run("api.app:app_from_settings", factory=True, host=settings.api_host, port=settings.api_port,
-                workers=workers)
+                workers=workers, log_config=None)
 
 
 @app.command()

@@ -8,4 +8,8 @@ SEARCH_ATTRIBUTES: dict[str, str] = {
     "FamassistCaseStatus": "Keyword",
     "FamassistMunicipality": "Keyword",
     "FamassistAssistantId": "Keyword",
+    # issue 10: the assistant's pilot (with FamassistMunicipality) and the quarterly reports
+    "FamassistPilotPhase": "Keyword",
+    "FamassistReportQuarter": "Keyword",
+    "FamassistReportStatus": "Keyword",
 }

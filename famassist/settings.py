@@ -68,6 +68,14 @@ class Settings(BaseSettings):
     worker_db_pool_size: int = Field(default=16, ge=1)  # the worker's database connections …
     worker_db_max_overflow: int = Field(default=16, ge=0)  # … and this many more at a peak: ≥ the writers together
 
+    # --- operations (issue 10, README "Production") ------------------------
+    metrics_token: SecretStr | None = None  # set: GET /metrics needs "Authorization: Bearer <it>"; unset: open
+    worker_metrics_address: str | None = Field(default=None, pattern=r"^[^:]*:[0-9]{1,5}$")  # e.g. 0.0.0.0:9464
+    metrics_read_model_seconds: float = Field(default=15.0, ge=0)  # /metrics reads the read models at most this often
+    ready_poller_max_age_seconds: float = Field(default=120.0, gt=0)  # /health/ready: a worker polled this recently
+    otel_endpoint: str | None = None  # OTLP/HTTP traces, e.g. http://otel-collector:4318/v1/traces; unset: off
+    otel_service_name: str = "famassist"
+
     # --- tokens -------------------------------------------------------------
     # The development signing key (HS256). Unset in production, where tokens
     # come from the identity provider and are checked with jwt_public_key.

@@ -10,12 +10,15 @@ from temporalio.client import Client
 
 from famassist.codec import settings_data_converter
 from famassist.settings import Settings
+from famassist.telemetry import temporal_runtime
+from famassist.tracing import temporal_interceptors
 
 
 async def connect(settings: Settings) -> Client:
     return await Client.connect(
         settings.temporal_address, namespace=settings.temporal_namespace,
         data_converter=settings_data_converter(settings),
+        runtime=temporal_runtime(), interceptors=temporal_interceptors(settings),  # issue 10: metrics, tracing
     )
 
 

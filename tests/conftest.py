@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from temporalio.testing import WorkflowEnvironment
 
+from famassist.simulation.environment import register_search_attributes
 from famassist.temporal import installed_binary
 from persistence.db import make_engine
 from persistence.migrate import upgrade
@@ -52,5 +53,6 @@ async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
         data_converter=CONVERTER,
         test_server_existing_path=str(installed_binary("temporal-test-server")),
     )
+    await register_search_attributes(env)  # the pilot's and the reports' workflows upsert theirs (issue 10)
     yield env
     await env.shutdown()

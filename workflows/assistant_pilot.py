@@ -31,8 +31,10 @@ with workflow.unsafe.imports_passed_through():
         Withdraw,
     )
     from domain.pilot_state import AssistantState, PilotChange
+    from domain.timer_summaries import pilot_timer_summary
     from workflows.assistant_projection import FlagReassignment, RecordAssistantChange, assistant_projection_of
     from workflows.entity import EntityWorkflow, record, trial
+    from workflows.messages import MUNICIPALITY, PILOT_PHASE
     from workflows.messages import PilotInput as PilotInput
     from workflows.messages import assistant_workflow_id as assistant_workflow_id
 
@@ -43,6 +45,9 @@ M = TypeVar("M", bound=BaseModel)
 # handler runs the rule again in its turn (``_step``), so an old history's accepted reservation could
 # now be refused on replay: the handler's path is patched (the validator, never replayed, is not).
 CAP3_ON_THE_DAY = "cap3-on-the-referral-day"
+# Issue 10: the pilot's municipality and phase as search attributes (the Temporal UI filters by them), upserted
+# after a change that moves either. Runs recorded before have no upserts: they replay without them.
+PILOT_SEARCH_ATTRIBUTES = "pilot-search-attributes"
 
 
 @workflow.defn(name="AssistantPilot")
@@ -79,16 +84,29 @@ class AssistantPilotWorkflow(EntityWorkflow):
         return state
 
     async def _sleep_until_next_timer(self) -> None:
-        await self._sleep_until(rules.next_wake(self._state), "next phase")
+        wake = rules.next_wake(self._state)
+        await self._sleep_until(wake, pilot_timer_summary(self._state, wake) if wake else "")
 
     async def _record(self, change: PilotChange) -> None:
         state = self._state
         await record("record_assistant_change", RecordAssistantChange(
             assistant_id=state.assistant_id, municipality=state.municipality, change=change,
             projection=assistant_projection_of(state, local_date(workflow.now()))))
+        self._upsert_search_attributes()
         for case_id in change.flag_cases:
             await self._flag_case(case_id, change.flag_rule or "PH-6")
         self._changed = True
+
+    def _upsert_search_attributes(self) -> None:
+        """Municipality and phase, never personal data; only what changed (issue 10)."""
+        if not workflow.patched(PILOT_SEARCH_ATTRIBUTES):
+            return
+        current = workflow.info().typed_search_attributes
+        updates = [update for update in (MUNICIPALITY.value_set(self._state.municipality),
+                                         PILOT_PHASE.value_set(self._state.phase.value))
+                   if current.get(update.key) != update.value]
+        if updates:
+            workflow.upsert_search_attributes(updates)
 
     async def _flag_case(self, case_id: str, rule: str) -> None:
         """PH-6 / CAP-3: tell the case it needs another assistant."""

@@ -39,6 +39,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.case_state import CaseChange, CaseState
     from domain.pilot_commands import ClientChanged, ReleasePlace, ReservePlace
+    from domain.timer_summaries import case_timer_summary
     from workflows.assistant_projection import FlagReassignment
     from workflows.case_projection import RecordCaseChange, ReservePlaceRequest, projection_of
     from workflows.entity import NO_WAITING_NO_NOOP, EntityWorkflow, record, trial
@@ -114,7 +115,8 @@ class ClientCaseWorkflow(EntityWorkflow):
             await super()._wait_until_ready()
 
     async def _sleep_until_next_timer(self) -> None:
-        await self._sleep_until(timers.next_wake(self._state), "next case timer")
+        wake = timers.next_wake(self._state)  # summarised as what it waits for (issue 10): no command changes
+        await self._sleep_until(wake, case_timer_summary(self._state, wake) if wake else "")
 
     async def _record(self, change: CaseChange) -> None:
         state = self._state

@@ -23,6 +23,9 @@ from domain.roles import Actor
 CASE_STATUS = SearchAttributeKey.for_keyword("FamassistCaseStatus")
 MUNICIPALITY = SearchAttributeKey.for_keyword("FamassistMunicipality")
 ASSISTANT = SearchAttributeKey.for_keyword("FamassistAssistantId")
+PILOT_PHASE = SearchAttributeKey.for_keyword("FamassistPilotPhase")  # the assistant's pilot (issue 10)
+REPORT_QUARTER = SearchAttributeKey.for_keyword("FamassistReportQuarter")  # a quarterly report's, e.g. 2026Q3
+REPORT_STATUS = SearchAttributeKey.for_keyword("FamassistReportStatus")
 
 
 def records_queue(task_queue: str) -> str:

@@ -33,7 +33,9 @@ with workflow.unsafe.imports_passed_through():
         SnapshotSummary,
         Submit,
     )
+    from domain.timer_summaries import report_timer_summary
     from workflows.entity import EntityWorkflow, records_task_queue, trial
+    from workflows.messages import MUNICIPALITY, REPORT_QUARTER, REPORT_STATUS
     from workflows.messages import ReportInput as ReportInput
     from workflows.messages import RoundInput as RoundInput
     from workflows.messages import report_id_of as report_id_of
@@ -43,6 +45,9 @@ with workflow.unsafe.imports_passed_through():
 C = TypeVar("C", bound=Command)
 TIMEOUT = timedelta(seconds=60)
 RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30))
+# Issue 10: municipality, quarter and status as search attributes (the Temporal UI filters by them), upserted
+# after a change that moves the status. Runs recorded before have no upserts: they replay without them.
+REPORT_SEARCH_ATTRIBUTES = "report-search-attributes"
 
 
 @workflow.defn(name="QuarterlyReport")
@@ -80,7 +85,8 @@ class QuarterlyReportWorkflow(EntityWorkflow):
         return state
 
     async def _sleep_until_next_timer(self) -> None:
-        await self._sleep_until(rules.next_wake(self._state), "report due")
+        wake = rules.next_wake(self._state)
+        await self._sleep_until(wake, report_timer_summary(self._state, wake) if wake else "")
 
     async def _build(self, *, freeze: bool) -> SnapshotSummary:
         state = self._state
@@ -97,7 +103,21 @@ class QuarterlyReportWorkflow(EntityWorkflow):
             returned_reasons="\n".join(state.returned_reasons) or None, payment_date=state.payment_date,
             payment_reference=state.payment_reference), start_to_close_timeout=TIMEOUT, retry_policy=RETRY,
             task_queue=records_task_queue())
+        self._upsert_search_attributes()
         self._changed = True
+
+    def _upsert_search_attributes(self) -> None:
+        """Municipality, quarter (e.g. 2026Q3) and status; only what changed (issue 10)."""
+        if not workflow.patched(REPORT_SEARCH_ATTRIBUTES):
+            return
+        state = self._state
+        current = workflow.info().typed_search_attributes
+        updates = [update for update in (MUNICIPALITY.value_set(state.municipality),
+                                         REPORT_QUARTER.value_set(Quarter(year=state.year, number=state.quarter).label),
+                                         REPORT_STATUS.value_set(state.status.value))
+                   if current.get(update.key) != update.value]
+        if updates:
+            workflow.upsert_search_attributes(updates)
 
     def _trial(self, check: Callable[[ReportState, C], None], command: C) -> None:
         trial(lambda: check(self._state.model_copy(deep=True), command))

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 import structlog
-from fastapi import APIRouter, HTTPException, Query, status
+from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.exceptions import RequestValidationError
 from sqlmodel import Session, col, select
 
@@ -24,6 +24,7 @@ from api.case_views import case_public, client_public, live_state, note_personal
 from api.db_calls import in_thread
 from api.deps import ReadableCase, SessionDep, SessionsDep, SettingsDep, TemporalDep
 from api.idempotency import RequestKeyDep
+from api.metrics import metrics_of
 from api.pagination import Key, Keyset, Page, PageDep, fetch_page
 from api.redaction import event_for_ministry
 from api.schemas import (
@@ -54,7 +55,7 @@ OPEN, READ, EVENTS, FILE = ("POST /cases", "GET /cases/{case_id}", "GET /cases/{
 
 @router.post("", status_code=status.HTTP_201_CREATED, dependencies=[Managers])
 async def open_case(body: CaseCreate, principal: PrincipalDep, sessions: SessionsDep, temporal: TemporalDep,
-                    settings: SettingsDep, request_key: RequestKeyDep) -> CasePublic:
+                    settings: SettingsDep, request_key: RequestKeyDep, request: Request) -> CasePublic:
     """Register a client's application (§5.1) and start the case's workflow.
 
     The personal data is stored in the database only; the workflow carries the case id.
@@ -89,6 +90,8 @@ async def open_case(body: CaseCreate, principal: PrincipalDep, sessions: Session
     await in_thread(sessions, _opened, kept.row, principal, read=client_answered is not None)
     log.info("case opened", case_id=case_id, municipality=principal.municipality)
     if kept.written_now:  # the answer is what was just written, and the state the workflow begins from
+        if (metrics := metrics_of(request)) is not None:  # GET /metrics (issue 10)
+            metrics.cases_opened.labels(principal.municipality).inc()
         return public_of(principal, kept.row, client_answered, state)
     # a retry of an opening written before: the case may have moved on since; read it as it is
     return await read_live(sessions, temporal, principal, case_id, operation=OPEN)

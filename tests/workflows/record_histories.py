@@ -57,6 +57,7 @@ from domain.report_state import Approve, Pay, Rebuild, Return, Submit
 from domain.research import DEFAULT_DOMAINS
 from domain.roles import Actor, Role
 from famassist.settings import Settings
+from famassist.simulation.environment import register_search_attributes
 from famassist.temporal import installed_binary
 from persistence.db import make_engine, session_factory
 from persistence.migrate import upgrade
@@ -230,6 +231,7 @@ async def main() -> None:
     env = await WorkflowEnvironment.start_time_skipping(
         data_converter=pydantic_data_converter,
         test_server_existing_path=str(installed_binary("temporal-test-server")))
+    await register_search_attributes(env)  # the pilot's and the reports' (issue 10)
     try:
         with tempfile.TemporaryDirectory() as tmp:
             url = f"sqlite:///{tmp}/record.db"
