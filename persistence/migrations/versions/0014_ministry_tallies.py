@@ -1,0 +1,178 @@
+"""ministry tallies: running totals of cases by month applied and of hours by month worked (MIN-4, MIN-5)
+
+Revision ID: 0014
+Revises: 0013
+Create Date: 2026-11-24 09:00:00
+
+Two tables the database itself keeps exact, in the transaction of every write that changes them:
+triggers on ``case_record`` (insert, update of a counted column, delete) and on ``timesheet_entry``
+(insert, update, delete: an entry logged, removed or corrected, HRS-7) add the row's contribution
+and take the old one away. Every writer is covered alike: the API's registration and its repair,
+the case projection, a bulk load, a migration. They are backfilled here from the rows there are.
+
+On PostgreSQL an update moves a case between two tally rows in one order (the smaller key first),
+so two cases moving the opposite way at once never deadlock; each change is one
+``INSERT … ON CONFLICT DO UPDATE``, atomic under concurrent writers on both databases.
+"""
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = '0014'
+down_revision: str | None = '0013'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+@dataclass(frozen=True)
+class Tally:
+    """A running total kept by triggers on ``watched``: its key columns, its summed columns, how a row
+    of ``watched`` contributes (``values``), the columns whose change moves it, and whether a row
+    counts only when a flag of it is set (``only``)."""
+
+    name: str
+    watched: str
+    key: str
+    sums: tuple[str, ...]
+    values: Callable[[str, str, bool], str]
+    counted: tuple[str, ...]
+    only: str
+
+
+OLD_INDEX = ('ix_case_record_ministry_outcomes', ['municipality', 'status', 'target_group', 'control_group', 'urgent',
+                                                  'needs_reassignment', 'applied_on', 'period_number',
+                                                  'workflow_started'])
+APPLIED_INDEX = ('ix_case_record_ministry_applied', ['applied_on', 'municipality', 'status', 'target_group',
+                                                     'control_group', 'urgent', 'needs_reassignment', 'period_number',
+                                                     'workflow_started'])
+
+
+def _case_values(row: str, sign: str, sqlite: bool) -> str:
+    """A case row's contribution (``row``: NEW or OLD) times ``sign``: its key, then its sums."""
+    month = f"date({row}.applied_on, 'start of month')" if sqlite else f"date_trunc('month', {row}.applied_on)::date"
+    integer = (lambda e: f"({e})") if sqlite else (lambda e: f"({e})::integer")
+    greatest = 'max' if sqlite else 'greatest'
+    return (f"{month}, {row}.municipality, {row}.status, coalesce({row}.target_group, ''), {sign}, "
+            f"{sign} * {integer(f'{row}.control_group')}, {sign} * {integer(f'{row}.urgent')}, "
+            f"{sign} * {integer(f'{row}.needs_reassignment')}, {sign} * {integer(f'{row}.period_number >= 1')}, "
+            f"{sign} * {greatest}({row}.period_number - 1, 0)")
+
+
+def _hours_values(row: str, sign: str, sqlite: bool) -> str:
+    """An entry's hours in hundredths (exact: entries are quarter-hours) times ``sign``, after its key."""
+    month = f"date({row}.worked_on, 'start of month')" if sqlite else f"date_trunc('month', {row}.worked_on)::date"
+    hundredths = (f"CAST(round(CAST({row}.hours AS REAL) * 100) AS INTEGER)" if sqlite
+                  else f"round(CAST({row}.hours AS numeric) * 100)::integer")
+    return f"{month}, {row}.municipality, {row}.kind, {row}.assistant_id, {sign} * {hundredths}"
+
+
+def _upsert(tally: Tally, row: str, sign: str, sqlite: bool) -> str:
+    """Add ``row``'s contribution times ``sign`` to its tally row (when the row counts)."""
+    added = ', '.join(f'{s} = {tally.name}.{s} + excluded.{s}' for s in tally.sums)
+    when = f'{row}.{tally.only}' if tally.only else 'true'
+    return (f"INSERT INTO {tally.name} ({tally.key}, {', '.join(tally.sums)}) "
+            f"SELECT {tally.values(row, sign, sqlite)} WHERE {when} ON CONFLICT ({tally.key}) DO UPDATE SET {added}")
+
+
+def _sqlite_triggers(tally: Tally) -> None:
+    changed = ' OR '.join(f'OLD.{c} IS NOT NEW.{c}' for c in tally.counted)
+    op.execute(f"CREATE TRIGGER {tally.name}_insert AFTER INSERT ON {tally.watched} "
+               f"BEGIN {_upsert(tally, 'NEW', '1', True)}; END")
+    op.execute(f"CREATE TRIGGER {tally.name}_delete AFTER DELETE ON {tally.watched} "
+               f"BEGIN {_upsert(tally, 'OLD', '-1', True)}; END")
+    op.execute(f"CREATE TRIGGER {tally.name}_update AFTER UPDATE ON {tally.watched} WHEN {changed} "
+               f"BEGIN {_upsert(tally, 'OLD', '-1', True)}; {_upsert(tally, 'NEW', '1', True)}; END")
+
+
+def _postgres_triggers(tally: Tally) -> None:
+    def key(row: str) -> str:
+        return ', '.join(_top_level(tally.values(row, '1', False))[:len(tally.key.split(', '))])
+
+    def add(row: str, sign: str) -> str:
+        return _upsert(tally, row, sign, False) + ';'
+
+    op.execute(f"""CREATE FUNCTION {tally.name}() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'INSERT' THEN {add('NEW', '1')}
+    ELSIF TG_OP = 'DELETE' THEN {add('OLD', '-1')}
+    ELSIF ROW({key('OLD')}) <= ROW({key('NEW')}) THEN {add('OLD', '-1')} {add('NEW', '1')}
+    ELSE {add('NEW', '1')} {add('OLD', '-1')}
+    END IF;
+    RETURN NULL;
+END $$""")
+    changed = ' OR '.join(f'OLD.{c} IS DISTINCT FROM NEW.{c}' for c in tally.counted)
+    for verb, when in (('insert', ''), ('delete', ''), ('update', f' WHEN ({changed})')):
+        op.execute(f"CREATE TRIGGER {tally.name}_{verb} AFTER {verb.upper()} ON {tally.watched} FOR EACH ROW{when} "
+                   f"EXECUTE FUNCTION {tally.name}()")
+
+
+def _backfill(tally: Tally, sqlite: bool) -> None:
+    """The tally of the rows written before this revision: the same contributions, summed."""
+    names = [*tally.key.split(', '), *tally.sums]
+    values = ', '.join(f'{v} AS {n}' for v, n in zip(_top_level(tally.values('w', '1', sqlite)), names, strict=True))
+    when = f'WHERE w.{tally.only}' if tally.only else ''
+    op.execute(f"INSERT INTO {tally.name} ({', '.join(names)}) "
+               f"SELECT {tally.key}, {', '.join(f'sum({s})' for s in tally.sums)} "
+               f"FROM (SELECT {values} FROM {tally.watched} AS w {when}) AS d GROUP BY {tally.key}")
+
+
+def _top_level(values: str) -> list[str]:
+    """``values`` split at its top-level commas (none inside a call's parentheses or a quoted string)."""
+    parts, depth, current, quoted = [], 0, '', False
+    for char in values:
+        quoted = quoted != (char == "'")
+        if char == ',' and depth == 0 and not quoted:
+            parts.append(current.strip())
+            current = ''
+            continue
+        depth += (char == '(') - (char == ')')
+        current += char
+    return [*parts, current.strip()]
+
+
+CASES = Tally('ministry_case_tally', 'case_record', 'applied_month, municipality, status, target_group',
+              ('cases', 'control', 'urgent', 'reassign', 'served', 'extensions'), _case_values,
+              ('workflow_started', 'municipality', 'applied_on', 'status', 'target_group', 'control_group', 'urgent',
+               'needs_reassignment', 'period_number'), 'workflow_started')
+HOURS = Tally('ministry_hours_tally', 'timesheet_entry', 'month, municipality, kind, assistant_id', ('hundredths',),
+              _hours_values, ('municipality', 'assistant_id', 'kind', 'worked_on', 'hours'), '')
+
+
+def upgrade() -> None:
+    sqlite = op.get_bind().dialect.name == 'sqlite'
+    op.create_table('ministry_case_tally',
+                    sa.Column('applied_month', sa.Date(), nullable=False),
+                    sa.Column('municipality', sa.String(length=20), nullable=False),
+                    sa.Column('status', sa.String(length=20), nullable=False),
+                    sa.Column('target_group', sa.String(length=40), nullable=False),
+                    *(sa.Column(name, sa.Integer(), nullable=False) for name in CASES.sums),
+                    sa.PrimaryKeyConstraint('municipality', 'status', 'target_group', 'applied_month'),
+                    sqlite_with_rowid=False)
+    op.create_table('ministry_hours_tally',
+                    sa.Column('month', sa.Date(), nullable=False),
+                    sa.Column('municipality', sa.String(length=20), nullable=False),
+                    sa.Column('kind', sa.String(length=10), nullable=False),
+                    sa.Column('assistant_id', sa.String(length=100), nullable=False),
+                    sa.Column('hundredths', sa.Integer(), nullable=False),
+                    sa.PrimaryKeyConstraint('municipality', 'kind', 'assistant_id', 'month'),
+                    sqlite_with_rowid=False)
+    for tally in (CASES, HOURS):
+        _backfill(tally, sqlite)
+        (_sqlite_triggers if sqlite else _postgres_triggers)(tally)
+    op.drop_index(OLD_INDEX[0], table_name='case_record')
+    op.create_index(APPLIED_INDEX[0], 'case_record', APPLIED_INDEX[1], unique=False)
+
+
+def downgrade() -> None:
+    sqlite = op.get_bind().dialect.name == 'sqlite'
+    op.drop_index(APPLIED_INDEX[0], table_name='case_record')
+    op.create_index(OLD_INDEX[0], 'case_record', OLD_INDEX[1], unique=False)
+    for tally in (CASES, HOURS):
+        for verb in ('insert', 'update', 'delete'):
+            op.execute(f'DROP TRIGGER {tally.name}_{verb}' + ('' if sqlite else f' ON {tally.watched}'))
+        if not sqlite:
+            op.execute(f'DROP FUNCTION {tally.name}()')
+        op.drop_table(tally.name)
