@@ -1,4 +1,4 @@
-"""MIN-4, MIN-5: the cases and hours of a range of days, read from the running totals by month
+"""MIN-3…MIN-5: the decisions, cases and hours of a range of days, read from the running totals by month
 (migration 0014) and, for the days at the range's edges, from the rows themselves (domain/month_cover.py).
 
 Exact at the moment of the read: the totals are written in the transaction of every write to the rows
@@ -19,10 +19,11 @@ from sqlmodel import Session, func
 from api.ministry_scope import Scope, columns
 from domain.month_cover import Cover, cover, month_of
 from domain.timesheet import EntryKind
-from persistence.models import CaseRecord, MinistryCaseTally, MinistryHoursTally, TimesheetEntry
+from persistence.models import CaseRecord, MinistryCaseTally, MinistryDecisionTally, MinistryHoursTally, TimesheetEntry
 
 CASE = columns(CaseRecord)
 CASES = columns(MinistryCaseTally)
+DECISIONS = columns(MinistryDecisionTally)
 ENTRY = columns(TimesheetEntry)
 HOURS = columns(MinistryHoursTally)
 HUNDRED = Decimal(100)
@@ -65,6 +66,31 @@ def cohort(session: Session, scope: Scope) -> dict[CohortKey, list[int]]:
         for municipality, status, target_group, *values in session.execute(rows).all():
             _add(found, (municipality, status, target_group), values, edge.sign)
     return {key: values for key, values in found.items() if values[0]}  # a key no case is in any more
+
+
+NO_DAYS = -(2**31)  # a decision whose days are not known (migration 0014): never within the due period
+
+
+def decisions(session: Session, scope: Scope, due_days: int) -> dict[str, tuple[int, int]]:
+    """The decisions taken on a day in the range of cases whose workflow runs, by municipality: how many, and
+    how many within ``due_days`` of the application (§5.3)."""
+    found: dict[str, list[int]] = {}
+    span = cover(scope.first, scope.last)
+    if span.months is not None:
+        days = DECISIONS.decision_days
+        tally = scope.of(sa.select(DECISIONS.municipality, func.sum(DECISIONS.decisions),
+                                   _count(sa.and_(days > NO_DAYS, days <= due_days), DECISIONS.decisions))
+                         .where(DECISIONS.decided_month.between(*span.months))
+                         .group_by(DECISIONS.municipality), DECISIONS.municipality)
+        for municipality, *values in session.execute(tally).all():
+            _add(found, municipality, values, 1)
+    for edge in span.edges:
+        rows = scope.of(sa.select(CASE.municipality, func.count(), _count(CASE.decision_days <= due_days))
+                        .where(CASE.decided_on.between(edge.first, edge.last), CASE.workflow_started.is_(True))
+                        .group_by(CASE.municipality), CASE.municipality)
+        for municipality, *values in session.execute(rows).all():
+            _add(found, municipality, values, edge.sign)
+    return {municipality: (count, within) for municipality, (count, within) in found.items() if count}
 
 
 def _hours(value: Any) -> int:

@@ -472,7 +472,7 @@ class PersonalDataRead(SQLModel, table=True):
     operation: str = Field(max_length=100)
 
 
-# --- MIN-4, MIN-5: running totals the figures read (issue 9, migration 0014) --------------------
+# --- MIN-3…MIN-5: running totals the figures read (issue 9, migration 0014) --------------------
 # Kept by triggers (migration 0014) in the transaction of every write to case_record and timesheet_entry,
 # whoever writes: never written by the application, read by api/ministry_tallies.py.
 
@@ -495,6 +495,19 @@ class MinistryCaseTally(SQLModel, table=True):
     reassign: int
     served: int
     extensions: int
+
+
+class MinistryDecisionTally(SQLModel, table=True):
+    """MIN-3: the decisions (granted or refused) of cases whose workflow runs, by municipality, the month
+    they were taken and the days they took from the application (-2**31 when not known)."""
+
+    __tablename__ = "ministry_decision_tally"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    municipality: str = Field(primary_key=True, max_length=20)
+    decided_month: date = Field(primary_key=True)  # the first day of the month
+    decision_days: int = Field(primary_key=True)
+    decisions: int
 
 
 class MinistryHoursTally(SQLModel, table=True):

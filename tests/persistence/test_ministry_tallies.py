@@ -1,4 +1,4 @@
-"""The running totals the ministry's figures read (MIN-4, MIN-5; migration 0014), on SQLite and PostgreSQL:
+"""The running totals the ministry's figures read (MIN-3…MIN-5; migration 0014), on SQLite and PostgreSQL:
 after every kind of write to cases and timesheet entries (insert, update, delete: an entry logged, removed or
 corrected, HRS-7), under concurrent writers, and backfilled by the migration for the rows there were — each
 time equal to a recount the test makes from the rows themselves."""
@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -21,6 +21,7 @@ from persistence.models import (
     AssistantRecord,
     CaseRecord,
     MinistryCaseTally,
+    MinistryDecisionTally,
     MinistryHoursTally,
     Municipality,
     TimesheetEntry,
@@ -39,6 +40,13 @@ def _case(n: int, **values: Any) -> dict[str, Any]:
     return row | values
 
 
+def _decided(n: int) -> dict[str, Any]:
+    """Every third case decided, some days after it was applied for (MIN-3)."""
+    if n % 3:
+        return {"decided_on": None, "decision_days": None}
+    return {"decided_on": date(2026, 1 + n % 3, 1 + n % 28) + timedelta(days=n), "decision_days": n}
+
+
 def _entry(n: int, **values: Any) -> dict[str, Any]:
     row = {"assistant_id": f"ga-{n % 3}", "municipality": "CESIS", "worked_on": date(2026, 1 + n % 4, 1 + n % 28),
            "hours": ["2.5", "0.25", "7.75", "8"][n % 4], "kind": ["service", "training", "other"][n % 3],
@@ -46,9 +54,13 @@ def _entry(n: int, **values: Any) -> dict[str, Any]:
     return row | values
 
 
-def recount(engine: Engine) -> tuple[dict[tuple[Any, ...], tuple[int, ...]], dict[tuple[Any, ...], int]]:
+Tallies = tuple[dict[tuple[Any, ...], tuple[int, ...]], dict[tuple[Any, ...], int], dict[tuple[Any, ...], int]]
+
+
+def recount(engine: Engine) -> Tallies:
     """The tallies as the rows themselves give them: the test's own count, in Python."""
     cases: Counter[tuple[Any, ...]] = Counter()
+    decisions: Counter[tuple[Any, ...]] = Counter()
     hours: Counter[tuple[Any, ...]] = Counter()
     with engine.connect() as connection:
         for row in connection.execute(select(CASES).where(CASES.c.workflow_started.is_(True))).mappings():
@@ -57,26 +69,33 @@ def recount(engine: Engine) -> tuple[dict[tuple[Any, ...], tuple[int, ...]], dic
                                 ("reassign", row["needs_reassignment"]), ("served", row["period_number"] >= 1),
                                 ("extensions", max(row["period_number"] - 1, 0))):
                 cases[(*key, name)] += int(value)
+            if row["decided_on"] is not None:
+                days = row["decision_days"] if row["decision_days"] is not None else -(2**31)
+                decisions[(row["municipality"], row["decided_on"].replace(day=1), days)] += 1
         for row in connection.execute(select(ENTRIES)).mappings():
             hours[(row["municipality"], row["kind"], row["assistant_id"], row["worked_on"].replace(day=1))] += \
                 int(float(row["hours"]) * 100)
     names = ("cases", "control", "urgent", "reassign", "served", "extensions")
     keys = {key[:4] for key in cases}
     return ({key: tuple(cases[(*key, name)] for name in names) for key in keys},
-            {key: n for key, n in hours.items() if n})
+            {key: n for key, n in hours.items() if n}, dict(decisions))
 
 
-def kept(engine: Engine) -> tuple[dict[tuple[Any, ...], tuple[int, ...]], dict[tuple[Any, ...], int]]:
+def kept(engine: Engine) -> Tallies:
     """The tallies as the database keeps them (rows every case or hour has left: none)."""
     cases: dict[tuple[Any, ...], tuple[int, ...]]
     hours: dict[tuple[Any, ...], int]
+    decisions: dict[tuple[Any, ...], int]
     with engine.connect() as connection:
         cases = {(r.municipality, r.status, r.target_group, r.applied_month):
                  (r.cases, r.control, r.urgent, r.reassign, r.served, r.extensions)
                  for r in connection.execute(select(MinistryCaseTally.__table__)) if r.cases}  # type: ignore[attr-defined]
         hours = {(r.municipality, r.kind, r.assistant_id, r.month): r.hundredths
                  for r in connection.execute(select(MinistryHoursTally.__table__)) if r.hundredths}  # type: ignore[attr-defined]
-    return cases, hours
+        decisions = {(r.municipality, r.decided_month, r.decision_days): r.decisions
+                     for r in connection.execute(select(MinistryDecisionTally.__table__))  # type: ignore[attr-defined]
+                     if r.decisions}
+    return cases, hours, decisions
 
 
 def _municipalities_and_assistants(engine: Engine) -> None:
@@ -95,7 +114,7 @@ def _municipalities_and_assistants(engine: Engine) -> None:
 def _writes(engine: Engine) -> None:
     """Every kind of write the services make, and some they do not (a move between municipalities)."""
     with engine.begin() as connection:
-        connection.execute(insert(CASES), [_case(n, workflow_started=n % 5 != 0) for n in range(40)])
+        connection.execute(insert(CASES), [_case(n, workflow_started=n % 5 != 0) | _decided(n) for n in range(40)])
         connection.execute(insert(ENTRIES), [_entry(n) for n in range(60)])
     with engine.begin() as connection:
         connection.execute(update(CASES).where(CASES.c.case_id == "case-5").values(workflow_started=True))  # started
@@ -105,6 +124,9 @@ def _writes(engine: Engine) -> None:
         connection.execute(update(CASES).where(CASES.c.case_id == "case-6").values(
             applied_on=date(2025, 12, 31), municipality="CESIS"))  # another month and municipality
         connection.execute(update(CASES).where(CASES.c.case_id == "case-7").values(visits=3))  # counted by none
+        connection.execute(update(CASES).where(CASES.c.case_id == "case-9").values(  # decided now (MIN-3)
+            decided_on=date(2026, 4, 2), decision_days=40))
+        connection.execute(update(CASES).where(CASES.c.case_id == "case-12").values(decision_days=None))
         connection.execute(delete(CASES).where(CASES.c.case_id == "case-8"))
         ids = [r.id for r in connection.execute(select(ENTRIES.c.id).order_by(ENTRIES.c.id))]
         connection.execute(delete(ENTRIES).where(ENTRIES.c.id.in_(ids[:7])))  # removed (a correction, HRS-7)
@@ -116,13 +138,13 @@ def _writes(engine: Engine) -> None:
 def test_min4_min5_the_tallies_equal_a_recount_after_inserts_updates_and_removals(engine: Engine) -> None:
     _municipalities_and_assistants(engine)
     _writes(engine)
-    cases, hours = recount(engine)
-    assert len(cases) >= 10 and len(hours) >= 10
-    assert kept(engine) == (cases, hours)
+    cases, hours, decisions = recount(engine)
+    assert len(cases) >= 10 and len(hours) >= 10 and len(decisions) >= 5
+    assert kept(engine) == (cases, hours, decisions)
     with engine.begin() as connection:  # everything removed: nothing left counted
         connection.execute(delete(ENTRIES))
         connection.execute(delete(CASES))
-    assert kept(engine) == ({}, {})
+    assert kept(engine) == ({}, {}, {})
 
 
 def test_migration_0014_backfills_the_tallies_of_the_rows_written_before_it(database_url: str, engine: Engine) -> None:
@@ -169,5 +191,5 @@ def test_min4_concurrent_changes_of_cases_keep_the_tally_exact(engine: Engine, w
         thread.join()
     assert failures == []
     assert kept(engine) == recount(engine)
-    cases, _ = kept(engine)
+    cases, _, _ = kept(engine)
     assert sum(values[0] for values in cases.values()) == len(ids)

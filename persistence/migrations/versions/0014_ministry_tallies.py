@@ -31,7 +31,7 @@ depends_on: str | Sequence[str] | None = None
 class Tally:
     """A running total kept by triggers on ``watched``: its key columns, its summed columns, how a row
     of ``watched`` contributes (``values``), the columns whose change moves it, and whether a row
-    counts only when a flag of it is set (``only``)."""
+    counts only when a condition holds (``only``, of ``{row}``)."""
 
     name: str
     watched: str
@@ -42,6 +42,7 @@ class Tally:
     only: str
 
 
+NO_DAYS = -2147483648  # a decision whose days are not known: counted, never within the due period
 OLD_INDEX = ('ix_case_record_ministry_outcomes', ['municipality', 'status', 'target_group', 'control_group', 'urgent',
                                                   'needs_reassignment', 'applied_on', 'period_number',
                                                   'workflow_started'])
@@ -69,10 +70,16 @@ def _hours_values(row: str, sign: str, sqlite: bool) -> str:
     return f"{month}, {row}.municipality, {row}.kind, {row}.assistant_id, {sign} * {hundredths}"
 
 
+def _decision_values(row: str, sign: str, sqlite: bool) -> str:
+    """A decision (MIN-3) by the month it was taken and the days it took (NO_DAYS when not known)."""
+    month = f"date({row}.decided_on, 'start of month')" if sqlite else f"date_trunc('month', {row}.decided_on)::date"
+    return f"{month}, {row}.municipality, coalesce({row}.decision_days, {NO_DAYS}), {sign}"
+
+
 def _upsert(tally: Tally, row: str, sign: str, sqlite: bool) -> str:
     """Add ``row``'s contribution times ``sign`` to its tally row (when the row counts)."""
     added = ', '.join(f'{s} = {tally.name}.{s} + excluded.{s}' for s in tally.sums)
-    when = f'{row}.{tally.only}' if tally.only else 'true'
+    when = tally.only.format(row=row) if tally.only else 'true'
     return (f"INSERT INTO {tally.name} ({tally.key}, {', '.join(tally.sums)}) "
             f"SELECT {tally.values(row, sign, sqlite)} WHERE {when} ON CONFLICT ({tally.key}) DO UPDATE SET {added}")
 
@@ -113,7 +120,7 @@ def _backfill(tally: Tally, sqlite: bool) -> None:
     """The tally of the rows written before this revision: the same contributions, summed."""
     names = [*tally.key.split(', '), *tally.sums]
     values = ', '.join(f'{v} AS {n}' for v, n in zip(_top_level(tally.values('w', '1', sqlite)), names, strict=True))
-    when = f'WHERE w.{tally.only}' if tally.only else ''
+    when = f"WHERE {tally.only.format(row='w')}" if tally.only else ''
     op.execute(f"INSERT INTO {tally.name} ({', '.join(names)}) "
                f"SELECT {tally.key}, {', '.join(f'sum({s})' for s in tally.sums)} "
                f"FROM (SELECT {values} FROM {tally.watched} AS w {when}) AS d GROUP BY {tally.key}")
@@ -136,7 +143,10 @@ def _top_level(values: str) -> list[str]:
 CASES = Tally('ministry_case_tally', 'case_record', 'applied_month, municipality, status, target_group',
               ('cases', 'control', 'urgent', 'reassign', 'served', 'extensions'), _case_values,
               ('workflow_started', 'municipality', 'applied_on', 'status', 'target_group', 'control_group', 'urgent',
-               'needs_reassignment', 'period_number'), 'workflow_started')
+               'needs_reassignment', 'period_number'), '{row}.workflow_started')
+DECISIONS = Tally('ministry_decision_tally', 'case_record', 'decided_month, municipality, decision_days', ('decisions',),
+                  _decision_values, ('workflow_started', 'municipality', 'decided_on', 'decision_days'),
+                  '{row}.workflow_started AND {row}.decided_on IS NOT NULL')
 HOURS = Tally('ministry_hours_tally', 'timesheet_entry', 'month, municipality, kind, assistant_id', ('hundredths',),
               _hours_values, ('municipality', 'assistant_id', 'kind', 'worked_on', 'hours'), '')
 
@@ -151,6 +161,13 @@ def upgrade() -> None:
                     *(sa.Column(name, sa.Integer(), nullable=False) for name in CASES.sums),
                     sa.PrimaryKeyConstraint('municipality', 'status', 'target_group', 'applied_month'),
                     sqlite_with_rowid=False)
+    op.create_table('ministry_decision_tally',
+                    sa.Column('municipality', sa.String(length=20), nullable=False),
+                    sa.Column('decided_month', sa.Date(), nullable=False),
+                    sa.Column('decision_days', sa.Integer(), nullable=False),
+                    sa.Column('decisions', sa.Integer(), nullable=False),
+                    sa.PrimaryKeyConstraint('municipality', 'decided_month', 'decision_days'),
+                    sqlite_with_rowid=False)
     op.create_table('ministry_hours_tally',
                     sa.Column('month', sa.Date(), nullable=False),
                     sa.Column('municipality', sa.String(length=20), nullable=False),
@@ -159,7 +176,7 @@ def upgrade() -> None:
                     sa.Column('hundredths', sa.Integer(), nullable=False),
                     sa.PrimaryKeyConstraint('municipality', 'kind', 'assistant_id', 'month'),
                     sqlite_with_rowid=False)
-    for tally in (CASES, HOURS):
+    for tally in (CASES, DECISIONS, HOURS):
         _backfill(tally, sqlite)
         (_sqlite_triggers if sqlite else _postgres_triggers)(tally)
     op.drop_index(OLD_INDEX[0], table_name='case_record')
@@ -170,7 +187,7 @@ def downgrade() -> None:
     sqlite = op.get_bind().dialect.name == 'sqlite'
     op.drop_index(APPLIED_INDEX[0], table_name='case_record')
     op.create_index(OLD_INDEX[0], 'case_record', OLD_INDEX[1], unique=False)
-    for tally in (CASES, HOURS):
+    for tally in (CASES, DECISIONS, HOURS):
         for verb in ('insert', 'update', 'delete'):
             op.execute(f'DROP TRIGGER {tally.name}_{verb}' + ('' if sqlite else f' ON {tally.watched}'))
         if not sqlite:
