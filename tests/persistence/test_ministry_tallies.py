@@ -193,3 +193,21 @@ def test_min4_concurrent_changes_of_cases_keep_the_tally_exact(engine: Engine, w
     assert kept(engine) == recount(engine)
     cases, _, _ = kept(engine)
     assert sum(values[0] for values in cases.values()) == len(ids)
+
+
+def test_min3_to_min5_an_answers_statements_read_one_snapshot_while_writes_commit(engine: Engine) -> None:
+    """A running total read first and the rows at the edges read next see the same moment (api/ministry_scope.py)."""
+    from sqlmodel import Session, func
+
+    from api.ministry_scope import read_snapshot
+
+    _municipalities_and_assistants(engine)
+    with Session(engine) as reader:
+        read_snapshot(reader)
+        assert reader.execute(select(func.count()).select_from(MinistryCaseTally)).scalar_one() == 0
+        with engine.begin() as writer:
+            writer.execute(insert(CASES), [_case(1)])
+        assert reader.execute(select(func.count()).select_from(CASES)).scalar_one() == 0  # not yet: one snapshot
+    with Session(engine) as later:
+        assert later.execute(select(func.count()).select_from(CASES)).scalar_one() == 1
+        assert later.execute(select(func.sum(MinistryCaseTally.cases))).scalar_one() == 1
