@@ -1,18 +1,22 @@
-"""ministry tallies: running totals of cases by month applied and of hours by month worked (MIN-4, MIN-5)
+"""ministry tallies: running totals of cases by month applied, decisions by month taken and days taken,
+and hours by month worked (MIN-3, MIN-4, MIN-5)
 
 Revision ID: 0014
 Revises: 0013
 Create Date: 2026-11-24 09:00:00
 
-Two tables the database itself keeps exact, in the transaction of every write that changes them:
+Three tables the database itself keeps exact, in the transaction of every write that changes them:
 triggers on ``case_record`` (insert, update of a counted column, delete) and on ``timesheet_entry``
 (insert, update, delete: an entry logged, removed or corrected, HRS-7) add the row's contribution
 and take the old one away. Every writer is covered alike: the API's registration and its repair,
 the case projection, a bulk load, a migration. They are backfilled here from the rows there are.
+``ix_case_record_ministry_outcomes`` gives way to an index by the day applied for (the edges of a
+range are read from the rows).
 
-On PostgreSQL an update moves a case between two tally rows in one order (the smaller key first),
-so two cases moving the opposite way at once never deadlock; each change is one
-``INSERT … ON CONFLICT DO UPDATE``, atomic under concurrent writers on both databases.
+Each change is one ``INSERT … ON CONFLICT DO UPDATE`` per tally row, atomic under concurrent
+writers on both databases. On PostgreSQL an update moves a row's contribution between two tally
+rows in one order (the smaller key first), and the triggers fire in name order (case tally, then
+decision tally), so two cases moving the opposite way at once never deadlock.
 """
 
 from collections.abc import Callable, Sequence
