@@ -51,17 +51,18 @@ def outcomes(session: Session, scope: Scope) -> Tallies:
     """The cases applied for on a day in the range, by status and target group now, with their flags and
     extensions; the cases closed on a day in the range, by reason, with their service days and follow-ups."""
     tallies = Tallies(OUTCOMES)
-    for (municipality, status, group), (count, control, urgent, reassign, with_period, extended) in \
-            cohort(session, scope).items():  # by month from the running totals (migration 0014)
+    statuses, groups = cohort(session, scope)  # by month from the running totals (migration 0014)
+    for (municipality, status), (count, control, urgent, reassign, with_period, extended) in statuses.items():
         raw = tallies[municipality]
         raw["cases"] += count
         _add(raw["statuses"], status, count)
-        _add(raw["groups"], group or "not_assessed", count)
         raw["control"] += control
         raw["urgent"] += urgent if status != CaseStatus.CLOSED.value else 0
         raw["reassign"] += reassign
         raw["served"] += with_period
         raw["extensions"] += extended
+    for (municipality, group), (count,) in groups.items():
+        _add(tallies[municipality]["groups"], group or "not_assessed", count)
     served = sa.case((CASE.period_number >= 1, 1), else_=0)
     followed = sa.case((sa.and_(CASE.follow_up_done.is_(True), CASE.period_number >= 1), 1),
                        else_=0)

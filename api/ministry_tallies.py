@@ -19,16 +19,24 @@ from sqlmodel import Session, func
 from api.ministry_scope import Scope, columns
 from domain.month_cover import Cover, cover, month_of
 from domain.timesheet import EntryKind
-from persistence.models import CaseRecord, MinistryCaseTally, MinistryDecisionTally, MinistryHoursTally, TimesheetEntry
+from persistence.models import (
+    CaseRecord,
+    MinistryCaseGroupTally,
+    MinistryCaseTally,
+    MinistryDecisionTally,
+    MinistryHoursTally,
+    TimesheetEntry,
+)
 
 CASE = columns(CaseRecord)
 CASES = columns(MinistryCaseTally)
+GROUPS = columns(MinistryCaseGroupTally)
 DECISIONS = columns(MinistryDecisionTally)
 ENTRY = columns(TimesheetEntry)
 HOURS = columns(MinistryHoursTally)
 HUNDRED = Decimal(100)
 
-CohortKey = tuple[str, str, str]  # municipality, status, target group ('' when not assessed)
+Counts = dict[tuple[str, str], list[int]]  # (municipality, label) → counts
 
 
 def _count(condition: Any, value: Any = 1) -> Any:
@@ -42,19 +50,25 @@ def _add(into: dict[Any, list[int]], key: Any, values: Iterable[Any], sign: int)
         found[n] += sign * value
 
 
-def cohort(session: Session, scope: Scope) -> dict[CohortKey, list[int]]:
-    """The cases applied for on a day in the range whose workflow runs, by municipality, status and target
-    group: [cases, control group, urgent, needing reassignment, with a service period, extensions]."""
-    found: dict[CohortKey, list[int]] = {}
+def cohort(session: Session, scope: Scope) -> tuple[Counts, Counts]:
+    """The cases applied for on a day in the range whose workflow runs: by municipality and status, [cases,
+    control group, urgent, needing reassignment, with a service period, extensions]; by municipality and
+    target group ('' when not assessed), [cases]."""
+    statuses: Counts = {}
+    groups: Counts = {}
     span = cover(scope.first, scope.last)
     if span.months is not None:
-        tally = scope.of(sa.select(
-            CASES.municipality, CASES.status, CASES.target_group, func.sum(CASES.cases), func.sum(CASES.control),
-            func.sum(CASES.urgent), func.sum(CASES.reassign), func.sum(CASES.served), func.sum(CASES.extensions))
+        by_status = scope.of(sa.select(
+            CASES.municipality, CASES.status, func.sum(CASES.cases), func.sum(CASES.control), func.sum(CASES.urgent),
+            func.sum(CASES.reassign), func.sum(CASES.served), func.sum(CASES.extensions))
             .where(CASES.applied_month.between(*span.months))
-            .group_by(CASES.municipality, CASES.status, CASES.target_group), CASES.municipality)
-        for municipality, status, group, *values in session.execute(tally).all():
-            _add(found, (municipality, status, group), values, 1)
+            .group_by(CASES.municipality, CASES.status), CASES.municipality)
+        statuses = {(municipality, status): [int(v) for v in values]
+                    for municipality, status, *values in session.execute(by_status).all()}
+        by_group = scope.of(sa.select(GROUPS.municipality, GROUPS.target_group, func.sum(GROUPS.cases))
+                            .where(GROUPS.applied_month.between(*span.months))
+                            .group_by(GROUPS.municipality, GROUPS.target_group), GROUPS.municipality)
+        groups = {(municipality, group): [int(n)] for municipality, group, n in session.execute(by_group).all()}
     group = func.coalesce(CASE.target_group, "")
     for edge in span.edges:
         rows = scope.of(sa.select(
@@ -64,8 +78,10 @@ def cohort(session: Session, scope: Scope) -> dict[CohortKey, list[int]]:
             .where(CASE.applied_on.between(edge.first, edge.last), CASE.workflow_started.is_(True))
             .group_by(CASE.municipality, CASE.status, group), CASE.municipality)
         for municipality, status, target_group, *values in session.execute(rows).all():
-            _add(found, (municipality, status, target_group), values, edge.sign)
-    return {key: values for key, values in found.items() if values[0]}  # a key no case is in any more
+            _add(statuses, (municipality, status), values, edge.sign)
+            _add(groups, (municipality, target_group), values[:1], edge.sign)
+    return ({key: values for key, values in statuses.items() if values[0]},  # a key no case is in any more
+            {key: values for key, values in groups.items() if values[0]})
 
 
 NO_DAYS = -(2**31)  # a decision whose days are not known (migration 0014): never within the due period

@@ -477,9 +477,9 @@ class PersonalDataRead(SQLModel, table=True):
 # whoever writes: never written by the application, read by api/ministry_tallies.py.
 
 class MinistryCaseTally(SQLModel, table=True):
-    """MIN-4: the cases whose workflow runs, by the month they were applied for, municipality, status and
-    target group ('' when not assessed): how many, and of them how many are control-group (RES-1), urgent
-    (CASE-2), need reassignment (PH-6), had a service period, and their extensions (§5.7)."""
+    """MIN-4: the cases whose workflow runs, by municipality, status and the month they were applied for: how
+    many, and of them how many are control-group (RES-1), urgent (CASE-2), need reassignment (PH-6), had a
+    service period, and their extensions (§5.7)."""
 
     __tablename__ = "ministry_case_tally"
     __table_args__ = {"sqlite_with_rowid": False}
@@ -487,7 +487,6 @@ class MinistryCaseTally(SQLModel, table=True):
     # the key in the order the figures group by (the table is its key's b-tree on SQLite: no sort)
     municipality: str = Field(primary_key=True, max_length=20)
     status: str = Field(primary_key=True, max_length=20)
-    target_group: str = Field(primary_key=True, max_length=40)
     applied_month: date = Field(primary_key=True)  # the first day of the month
     cases: int
     control: int
@@ -495,6 +494,19 @@ class MinistryCaseTally(SQLModel, table=True):
     reassign: int
     served: int
     extensions: int
+
+
+class MinistryCaseGroupTally(SQLModel, table=True):
+    """MIN-4: the cases whose workflow runs, by municipality, target group ('' when not assessed) and the
+    month they were applied for."""
+
+    __tablename__ = "ministry_case_group_tally"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    municipality: str = Field(primary_key=True, max_length=20)
+    target_group: str = Field(primary_key=True, max_length=40)
+    applied_month: date = Field(primary_key=True)  # the first day of the month
+    cases: int
 
 
 class MinistryDecisionTally(SQLModel, table=True):

@@ -1,11 +1,11 @@
-"""ministry tallies: running totals of cases by month applied, decisions by month taken and days taken,
-and hours by month worked (MIN-3, MIN-4, MIN-5)
+"""ministry tallies: running totals of cases by month applied (by status, by target group), decisions by
+month and days taken, and hours by month worked (MIN-3, MIN-4, MIN-5)
 
 Revision ID: 0014
 Revises: 0013
 Create Date: 2026-11-24 09:00:00
 
-Three tables the database itself keeps exact, in the transaction of every write that changes them:
+Four tables the database itself keeps exact, in the transaction of every write that changes them:
 triggers on ``case_record`` (insert, update of a counted column, delete) and on ``timesheet_entry``
 (insert, update, delete: an entry logged, removed or corrected, HRS-7) add the row's contribution
 and take the old one away. Every writer is covered alike: the API's registration and its repair,
@@ -15,8 +15,8 @@ range are read from the rows).
 
 Each change is one ``INSERT … ON CONFLICT DO UPDATE`` per tally row, atomic under concurrent
 writers on both databases. On PostgreSQL an update moves a row's contribution between two tally
-rows in one order (the smaller key first), and the triggers fire in name order (case tally, then
-decision tally), so two cases moving the opposite way at once never deadlock.
+rows in one order (the smaller key first), and the triggers fire in name order (case group tally,
+case tally, decision tally), so two cases moving the opposite way at once never deadlock.
 """
 
 from collections.abc import Callable, Sequence
@@ -57,18 +57,26 @@ APPLIED_INDEX = ('ix_case_record_ministry_applied', ['applied_on', 'municipality
 
 def _case_values(row: str, sign: str, sqlite: bool) -> str:
     """A case row's contribution (``row``: NEW or OLD) times ``sign``: its key, then its sums."""
-    month = f"date({row}.applied_on, 'start of month')" if sqlite else f"date_trunc('month', {row}.applied_on)::date"
     integer = (lambda e: f"({e})") if sqlite else (lambda e: f"({e})::integer")
     greatest = 'max' if sqlite else 'greatest'
-    return (f"{month}, {row}.municipality, {row}.status, coalesce({row}.target_group, ''), {sign}, "
+    return (f"{_month(row, 'applied_on', sqlite)}, {row}.municipality, {row}.status, {sign}, "
             f"{sign} * {integer(f'{row}.control_group')}, {sign} * {integer(f'{row}.urgent')}, "
             f"{sign} * {integer(f'{row}.needs_reassignment')}, {sign} * {integer(f'{row}.period_number >= 1')}, "
             f"{sign} * {greatest}({row}.period_number - 1, 0)")
 
 
+def _group_values(row: str, sign: str, sqlite: bool) -> str:
+    """A case row by its target group ('' when not assessed) times ``sign``."""
+    return f"{_month(row, 'applied_on', sqlite)}, {row}.municipality, coalesce({row}.target_group, ''), {sign}"
+
+
+def _month(row: str, column: str, sqlite: bool) -> str:
+    return f"date({row}.{column}, 'start of month')" if sqlite else f"date_trunc('month', {row}.{column})::date"
+
+
 def _hours_values(row: str, sign: str, sqlite: bool) -> str:
     """An entry's hours in hundredths (exact: entries are quarter-hours) times ``sign``, after its key."""
-    month = f"date({row}.worked_on, 'start of month')" if sqlite else f"date_trunc('month', {row}.worked_on)::date"
+    month = _month(row, 'worked_on', sqlite)
     hundredths = (f"CAST(round(CAST({row}.hours AS REAL) * 100) AS INTEGER)" if sqlite
                   else f"round(CAST({row}.hours AS numeric) * 100)::integer")
     return f"{month}, {row}.municipality, {row}.kind, {row}.assistant_id, {sign} * {hundredths}"
@@ -76,8 +84,7 @@ def _hours_values(row: str, sign: str, sqlite: bool) -> str:
 
 def _decision_values(row: str, sign: str, sqlite: bool) -> str:
     """A decision (MIN-3) by the month it was taken and the days it took (NO_DAYS when not known)."""
-    month = f"date({row}.decided_on, 'start of month')" if sqlite else f"date_trunc('month', {row}.decided_on)::date"
-    return f"{month}, {row}.municipality, coalesce({row}.decision_days, {NO_DAYS}), {sign}"
+    return f"{_month(row, 'decided_on', sqlite)}, {row}.municipality, coalesce({row}.decision_days, {NO_DAYS}), {sign}"
 
 
 def _upsert(tally: Tally, row: str, sign: str, sqlite: bool) -> str:
@@ -144,10 +151,13 @@ def _top_level(values: str) -> list[str]:
     return [*parts, current.strip()]
 
 
-CASES = Tally('ministry_case_tally', 'case_record', 'applied_month, municipality, status, target_group',
-              ('cases', 'control', 'urgent', 'reassign', 'served', 'extensions'), _case_values,
-              ('workflow_started', 'municipality', 'applied_on', 'status', 'target_group', 'control_group', 'urgent',
-               'needs_reassignment', 'period_number'), '{row}.workflow_started')
+CASE_COUNTED = ('workflow_started', 'municipality', 'applied_on', 'status', 'target_group', 'control_group', 'urgent',
+                'needs_reassignment', 'period_number')
+CASES = Tally('ministry_case_tally', 'case_record', 'applied_month, municipality, status',
+              ('cases', 'control', 'urgent', 'reassign', 'served', 'extensions'), _case_values, CASE_COUNTED,
+              '{row}.workflow_started')
+GROUPS = Tally('ministry_case_group_tally', 'case_record', 'applied_month, municipality, target_group', ('cases',),
+               _group_values, CASE_COUNTED, '{row}.workflow_started')
 DECISIONS = Tally('ministry_decision_tally', 'case_record', 'decided_month, municipality, decision_days', ('decisions',),
                   _decision_values, ('workflow_started', 'municipality', 'decided_on', 'decision_days'),
                   '{row}.workflow_started AND {row}.decided_on IS NOT NULL')
@@ -158,12 +168,18 @@ HOURS = Tally('ministry_hours_tally', 'timesheet_entry', 'month, municipality, k
 def upgrade() -> None:
     sqlite = op.get_bind().dialect.name == 'sqlite'
     op.create_table('ministry_case_tally',
-                    sa.Column('applied_month', sa.Date(), nullable=False),
                     sa.Column('municipality', sa.String(length=20), nullable=False),
                     sa.Column('status', sa.String(length=20), nullable=False),
-                    sa.Column('target_group', sa.String(length=40), nullable=False),
+                    sa.Column('applied_month', sa.Date(), nullable=False),
                     *(sa.Column(name, sa.Integer(), nullable=False) for name in CASES.sums),
-                    sa.PrimaryKeyConstraint('municipality', 'status', 'target_group', 'applied_month'),
+                    sa.PrimaryKeyConstraint('municipality', 'status', 'applied_month'),
+                    sqlite_with_rowid=False)
+    op.create_table('ministry_case_group_tally',
+                    sa.Column('municipality', sa.String(length=20), nullable=False),
+                    sa.Column('target_group', sa.String(length=40), nullable=False),
+                    sa.Column('applied_month', sa.Date(), nullable=False),
+                    sa.Column('cases', sa.Integer(), nullable=False),
+                    sa.PrimaryKeyConstraint('municipality', 'target_group', 'applied_month'),
                     sqlite_with_rowid=False)
     op.create_table('ministry_decision_tally',
                     sa.Column('municipality', sa.String(length=20), nullable=False),
@@ -180,7 +196,7 @@ def upgrade() -> None:
                     sa.Column('hundredths', sa.Integer(), nullable=False),
                     sa.PrimaryKeyConstraint('municipality', 'kind', 'assistant_id', 'month'),
                     sqlite_with_rowid=False)
-    for tally in (CASES, DECISIONS, HOURS):
+    for tally in (CASES, GROUPS, DECISIONS, HOURS):
         _backfill(tally, sqlite)
         (_sqlite_triggers if sqlite else _postgres_triggers)(tally)
     op.drop_index(OLD_INDEX[0], table_name='case_record')
@@ -191,7 +207,7 @@ def downgrade() -> None:
     sqlite = op.get_bind().dialect.name == 'sqlite'
     op.drop_index(APPLIED_INDEX[0], table_name='case_record')
     op.create_index(OLD_INDEX[0], 'case_record', OLD_INDEX[1], unique=False)
-    for tally in (CASES, DECISIONS, HOURS):
+    for tally in (CASES, GROUPS, DECISIONS, HOURS):
         for verb in ('insert', 'update', 'delete'):
             op.execute(f'DROP TRIGGER {tally.name}_{verb}' + ('' if sqlite else f' ON {tally.watched}'))
         if not sqlite:
