@@ -398,9 +398,8 @@ CLOSED_ONLY: dict[str, Any] = {f"{dialect}_where": text("closed_on IS NOT NULL")
 MINISTRY_INDEXES = (
     # MIN-4: cases by status and target group, of the cases applied for in a range: ix_case_record_ministry_applied
     # and MinistryCaseTally (migration 0014, at the end of this module)
-    # MIN-3: decisions within the due period, counted by the decision's day
-    Index("ix_case_record_ministry_decided", *_columns(
-        CaseRecord, "municipality", "decided_on", "decision_days", "workflow_started")),
+    # MIN-3: decisions within the due period: ix_case_record_ministry_decided_on and MinistryDecisionTally
+    # (migration 0014, at the end of this module)
     # MIN-4: closures by reason and service duration, counted by the closure's day (closed cases only)
     Index("ix_case_record_ministry_closed", *_columns(
         CaseRecord, "municipality", "closure_reason", "closed_on", "service_days", "period_number", "follow_up_done",
@@ -536,7 +535,10 @@ class MinistryHoursTally(SQLModel, table=True):
     hundredths: int
 
 
-# MIN-4: the cases applied for on the days at the edges of a range (the months the tally cannot split)
+# MIN-3: the decisions taken on the days at the edges of a range (the months the tally cannot split)
+Index("ix_case_record_ministry_decided_on", *_columns(
+    CaseRecord, "decided_on", "municipality", "decision_days", "workflow_started"))
+# MIN-4: the cases applied for on the days at the edges of a range
 Index("ix_case_record_ministry_applied", *_columns(
     CaseRecord, "applied_on", "municipality", "status", "target_group", "control_group", "urgent",
     "needs_reassignment", "period_number", "workflow_started"))

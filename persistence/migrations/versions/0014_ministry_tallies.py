@@ -10,8 +10,8 @@ triggers on ``case_record`` (insert, update of a counted column, delete) and on 
 (insert, update, delete: an entry logged, removed or corrected, HRS-7) add the row's contribution
 and take the old one away. Every writer is covered alike: the API's registration and its repair,
 the case projection, a bulk load, a migration. They are backfilled here from the rows there are.
-``ix_case_record_ministry_outcomes`` gives way to an index by the day applied for (the edges of a
-range are read from the rows).
+``ix_case_record_ministry_outcomes`` and ``…_decided`` (by municipality first) give way to indexes by
+the day applied for and the day decided (the edges of a range are read from the rows).
 
 Each change is one ``INSERT … ON CONFLICT DO UPDATE`` per tally row, atomic under concurrent
 writers on both databases. On PostgreSQL an update moves a row's contribution between two tally
@@ -47,12 +47,16 @@ class Tally:
 
 
 NO_DAYS = -2147483648  # a decision whose days are not known: counted, never within the due period
-OLD_INDEX = ('ix_case_record_ministry_outcomes', ['municipality', 'status', 'target_group', 'control_group', 'urgent',
-                                                  'needs_reassignment', 'applied_on', 'period_number',
-                                                  'workflow_started'])
-APPLIED_INDEX = ('ix_case_record_ministry_applied', ['applied_on', 'municipality', 'status', 'target_group',
-                                                     'control_group', 'urgent', 'needs_reassignment', 'period_number',
-                                                     'workflow_started'])
+# (name, columns): the indexes by municipality first give way to indexes by day first, for the edges
+REPLACED = [(('ix_case_record_ministry_outcomes', ['municipality', 'status', 'target_group', 'control_group', 'urgent',
+                                                   'needs_reassignment', 'applied_on', 'period_number',
+                                                   'workflow_started']),
+             ('ix_case_record_ministry_applied', ['applied_on', 'municipality', 'status', 'target_group',
+                                                  'control_group', 'urgent', 'needs_reassignment', 'period_number',
+                                                  'workflow_started'])),
+            (('ix_case_record_ministry_decided', ['municipality', 'decided_on', 'decision_days', 'workflow_started']),
+             ('ix_case_record_ministry_decided_on', ['decided_on', 'municipality', 'decision_days',
+                                                     'workflow_started']))]
 
 
 def _case_values(row: str, sign: str, sqlite: bool) -> str:
@@ -199,14 +203,16 @@ def upgrade() -> None:
     for tally in (CASES, GROUPS, DECISIONS, HOURS):
         _backfill(tally, sqlite)
         (_sqlite_triggers if sqlite else _postgres_triggers)(tally)
-    op.drop_index(OLD_INDEX[0], table_name='case_record')
-    op.create_index(APPLIED_INDEX[0], 'case_record', APPLIED_INDEX[1], unique=False)
+    for (old, _), (new, columns) in REPLACED:
+        op.drop_index(old, table_name='case_record')
+        op.create_index(new, 'case_record', columns, unique=False)
 
 
 def downgrade() -> None:
     sqlite = op.get_bind().dialect.name == 'sqlite'
-    op.drop_index(APPLIED_INDEX[0], table_name='case_record')
-    op.create_index(OLD_INDEX[0], 'case_record', OLD_INDEX[1], unique=False)
+    for (old, columns), (new, _) in REPLACED:
+        op.drop_index(new, table_name='case_record')
+        op.create_index(old, 'case_record', columns, unique=False)
     for tally in (CASES, GROUPS, DECISIONS, HOURS):
         for verb in ('insert', 'update', 'delete'):
             op.execute(f'DROP TRIGGER {tally.name}_{verb}' + ('' if sqlite else f' ON {tally.watched}'))
