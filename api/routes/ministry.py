@@ -2,7 +2,8 @@
 
 Each answers ``{"section", "scope", "totals", "municipalities"}`` (see the ministry's contract in
 README, "For the ministry"): the figures for the scope (the country, or one municipality) and
-the same figures per municipality. They are counted by GROUP BY over the read models, in a
+the same figures per municipality. They are counted by GROUP BY over the read models and
+their running totals by month (api/ministry_tallies.py, migration 0014), in one snapshot and a
 constant number of statements whatever the number of municipalities; never by asking a
 workflow, and never with a name, a personal code or free text.
 """
