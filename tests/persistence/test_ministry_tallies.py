@@ -135,6 +135,7 @@ def _writes(engine: Engine) -> None:
         connection.execute(update(CASES).where(CASES.c.case_id == "case-9").values(  # decided now (MIN-3)
             decided_on=date(2026, 4, 2), decision_days=40))
         connection.execute(update(CASES).where(CASES.c.case_id == "case-12").values(decision_days=None))
+        connection.execute(update(CASES).where(CASES.c.case_id == "case-11").values(target_group="youth"))  # alone
         connection.execute(delete(CASES).where(CASES.c.case_id == "case-8"))
         ids = [r.id for r in connection.execute(select(ENTRIES.c.id).order_by(ENTRIES.c.id))]
         connection.execute(delete(ENTRIES).where(ENTRIES.c.id.in_(ids[:7])))  # removed (a correction, HRS-7)

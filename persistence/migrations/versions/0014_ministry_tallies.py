@@ -155,13 +155,14 @@ def _top_level(values: str) -> list[str]:
     return [*parts, current.strip()]
 
 
-CASE_COUNTED = ('workflow_started', 'municipality', 'applied_on', 'status', 'target_group', 'control_group', 'urgent',
-                'needs_reassignment', 'period_number')
+# each tally's triggers fire only when a column it counts by changes (a visit logged moves none)
 CASES = Tally('ministry_case_tally', 'case_record', 'applied_month, municipality, status',
-              ('cases', 'control', 'urgent', 'reassign', 'served', 'extensions'), _case_values, CASE_COUNTED,
-              '{row}.workflow_started')
+              ('cases', 'control', 'urgent', 'reassign', 'served', 'extensions'), _case_values,
+              ('workflow_started', 'municipality', 'applied_on', 'status', 'control_group', 'urgent',
+               'needs_reassignment', 'period_number'), '{row}.workflow_started')
 GROUPS = Tally('ministry_case_group_tally', 'case_record', 'applied_month, municipality, target_group', ('cases',),
-               _group_values, CASE_COUNTED, '{row}.workflow_started')
+               _group_values, ('workflow_started', 'municipality', 'applied_on', 'target_group'),
+               '{row}.workflow_started')
 DECISIONS = Tally('ministry_decision_tally', 'case_record', 'decided_month, municipality, decision_days', ('decisions',),
                   _decision_values, ('workflow_started', 'municipality', 'decided_on', 'decision_days'),
                   '{row}.workflow_started AND {row}.decided_on IS NOT NULL')
