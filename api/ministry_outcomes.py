@@ -1,23 +1,26 @@
 """MIN-4 and MIN-5: outcomes and money, each a constant number of GROUP BY statements over the read
-models (case_record, timesheet_entry, quarterly_report), however many municipalities there are."""
+models (case_record, quarterly_report) and their running totals by month (ministry_case_tally,
+ministry_hours_tally: api/ministry_tallies.py), however many municipalities there are."""
 
 from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, func
 
 from api.ministry_scope import Scope, Tallies, columns
+from api.ministry_tallies import cohort, hours_by_month, service_hundredths_by_assistant
 from domain.case_model import CaseStatus, ClosureReason, TargetGroup
 from domain.figures import CAP_USE_BANDS, HOURS, MONEY, SHARE, Max, Raw, Value, cap_use_band, decimal, labelled, mean
 from domain.quarters import Quarter
 from domain.report_state import ReportStatus
 from domain.timesheet import EntryKind
 from famassist.settings import Settings
-from persistence.models import CaseRecord, QuarterlyReport, TimesheetEntry
+from persistence.models import CaseRecord, QuarterlyReport
 
 STATUSES = [s.value for s in CaseStatus]
 TARGET_GROUPS = [g.value for g in TargetGroup] + ["not_assessed"]
@@ -27,7 +30,6 @@ KINDS = [k.value for k in EntryKind]
 
 CASE = columns(CaseRecord)
 REPORT = columns(QuarterlyReport)
-ENTRY = columns(TimesheetEntry)
 
 
 def _one(value: Any) -> int:
@@ -49,25 +51,19 @@ def outcomes(session: Session, scope: Scope) -> Tallies:
     """The cases applied for on a day in the range, by status and target group now, with their flags and
     extensions; the cases closed on a day in the range, by reason, with their service days and follow-ups."""
     tallies = Tallies(OUTCOMES)
-    extensions = sa.case((CASE.period_number > 1, CASE.period_number - 1), else_=0)
-    served = sa.case((CASE.period_number >= 1, 1), else_=0)
-    cohort = scope.of(sa.select(
-        CASE.municipality, CASE.status, CASE.target_group, CASE.control_group,
-        CASE.urgent, CASE.needs_reassignment, func.count(), func.sum(served), func.sum(extensions))
-        .where(CASE.applied_on.between(scope.first, scope.last), CASE.workflow_started.is_(True))
-        .group_by(CASE.municipality, CASE.status, CASE.target_group, CASE.control_group,
-                  CASE.urgent, CASE.needs_reassignment), CASE.municipality)
-    for municipality, status, group, control, urgent, reassign, count, with_period, extended in \
-            session.execute(cohort).all():
+    statuses, groups = cohort(session, scope)  # by month from the running totals (migration 0014)
+    for (municipality, status), (count, control, urgent, reassign, with_period, extended) in statuses.items():
         raw = tallies[municipality]
         raw["cases"] += count
         _add(raw["statuses"], status, count)
-        _add(raw["groups"], group or "not_assessed", count)
-        raw["control"] += count if control else 0
-        raw["urgent"] += count if urgent and status != CaseStatus.CLOSED.value else 0
-        raw["reassign"] += count if reassign else 0
-        raw["served"] += _one(with_period)
-        raw["extensions"] += _one(extended)
+        raw["control"] += control
+        raw["urgent"] += urgent if status != CaseStatus.CLOSED.value else 0
+        raw["reassign"] += reassign
+        raw["served"] += with_period
+        raw["extensions"] += extended
+    for (municipality, group), (count,) in groups.items():
+        _add(tallies[municipality]["groups"], group or "not_assessed", count)
+    served = sa.case((CASE.period_number >= 1, 1), else_=0)
     followed = sa.case((sa.and_(CASE.follow_up_done.is_(True), CASE.period_number >= 1), 1),
                        else_=0)
     closed = scope.of(sa.select(
@@ -111,9 +107,11 @@ MONEY_TALLY: Raw = {"hours": {}, "service_q": {}, "training_q": {}, "other_q": {
                     "amount_q": {}, "reports": {}, "cap_use": {}, "past_cap": Decimal(0)}
 
 
-def _hours(value: Any) -> Decimal:
-    """A SUM of the hours' column: exact on PostgreSQL, a float of quarter-hours on SQLite (exact too)."""
-    return Decimal(str(value)) if value is not None else Decimal(0)
+@lru_cache(maxsize=4096)
+def _cap_use(hundredths: int, cap: Decimal) -> tuple[str, Decimal]:
+    """An assistant's band of the yearly cap and their hours past it (HRS-5), from hundredths of an hour."""
+    used = Decimal(hundredths) / 100
+    return cap_use_band(used, cap), max(used - cap, Decimal(0))
 
 
 def money(session: Session, scope: Scope, settings: Settings) -> Tallies:
@@ -121,18 +119,13 @@ def money(session: Session, scope: Scope, settings: Settings) -> Tallies:
     quarterly reports of the quarters the range touches (HRS-4, HRS-5), and those reports by status (HRS-6);
     each assistant's service hours of the year of ``to`` against the yearly cap (HRS-5)."""
     tallies = Tallies(MONEY_TALLY)
-    hours = sa.cast(ENTRY.hours, sa.Numeric(10, 2))
-    # By day in the index's order (no sort, no date function per row), folded into quarters here.
-    worked = scope.of(sa.select(ENTRY.municipality, ENTRY.kind, ENTRY.worked_on, func.sum(hours))
-                      .where(ENTRY.worked_on.between(scope.first, scope.last))
-                      .group_by(ENTRY.municipality, ENTRY.kind, ENTRY.worked_on), ENTRY.municipality)
-    labels: dict[tuple[int, int], str] = {}
-    for municipality, kind, day, summed in session.execute(worked).all():
+    labels: dict[date, str] = {}
+    for (municipality, kind, month), hours in hours_by_month(session, scope).items():  # running totals (0014)
         raw = tallies[municipality]
-        label = labels.get((day.year, day.month)) or labels.setdefault((day.year, day.month), Quarter.of(day).label)
-        _add(raw["hours"], kind, _hours(summed))
+        label = labels.get(month) or labels.setdefault(month, Quarter.of(month).label)
+        _add(raw["hours"], kind, hours)
         if kind in KINDS:
-            _add(raw[f"{kind}_q"], label, _hours(summed))
+            _add(raw[f"{kind}_q"], label, hours)
     reports = scope.of(sa.select(REPORT.municipality, REPORT.year, REPORT.quarter,
                               REPORT.status, REPORT.compensable_hours, REPORT.amount)
                        .where(REPORT.year.between(scope.first.year, scope.last.year)),
@@ -146,17 +139,12 @@ def money(session: Session, scope: Scope, settings: Settings) -> Tallies:
         _add(raw["amount_q"], quarter.label, Decimal(amount))
         _add(raw["reports"], status, 1)
     cap_year_from = date(scope.last.year, 1, 1)  # HRS-5: the cap counts from January
-    per_assistant = scope.of(sa.select(ENTRY.municipality, ENTRY.assistant_id, func.sum(hours))
-                             .where(ENTRY.kind == EntryKind.SERVICE.value,
-                                    ENTRY.worked_on.between(cap_year_from, scope.last))
-                             .group_by(ENTRY.municipality, ENTRY.assistant_id),
-                             ENTRY.municipality)
     cap = settings.yearly_hour_cap
-    for municipality, _assistant, summed in session.execute(per_assistant).all():
+    for (municipality, _assistant), used in service_hundredths_by_assistant(session, scope, cap_year_from).items():
         raw = tallies[municipality]
-        used = _hours(summed)
-        _add(raw["cap_use"], cap_use_band(used, cap), 1)
-        raw["past_cap"] += max(used - cap, Decimal(0))
+        band, past = _cap_use(used, cap)
+        _add(raw["cap_use"], band, 1)
+        raw["past_cap"] += past
     return tallies
 
 

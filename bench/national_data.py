@@ -7,6 +7,9 @@ Each case carries what the ministry's figures count (issue 9, MIN-1…MIN-5): it
 decision and the days of its steps, its service periods and closure, as its status implies.
 Names and personal codes are made up (``Client NNNNNN``). Rows are inserted with one
 ``INSERT … VALUES`` per batch, in one transaction per table: a minute or two on PostgreSQL.
+The ministry's running totals (ministry_case_tally, ministry_hours_tally; migration 0014) are
+written by the database's triggers as these rows go in: the same code path as every write of the
+service, so the figures read them as they would in a running database.
 
 The tests use a small :class:`Scale` of the same generator (tests/api/test_pages.py).
 """

@@ -396,13 +396,10 @@ CLOSED_ONLY: dict[str, Any] = {f"{dialect}_where": text("closed_on IS NOT NULL")
                                for dialect in ("sqlite", "postgresql")}
 
 MINISTRY_INDEXES = (
-    # MIN-4: cases by status and target group, of the cases applied for in a range
-    Index("ix_case_record_ministry_outcomes", *_columns(
-        CaseRecord, "municipality", "status", "target_group", "control_group", "urgent", "needs_reassignment",
-        "applied_on", "period_number", "workflow_started")),
-    # MIN-3: decisions within the due period, counted by the decision's day
-    Index("ix_case_record_ministry_decided", *_columns(
-        CaseRecord, "municipality", "decided_on", "decision_days", "workflow_started")),
+    # MIN-4: cases by status and target group, of the cases applied for in a range: ix_case_record_ministry_applied
+    # and MinistryCaseTally (migration 0014, at the end of this module)
+    # MIN-3: decisions within the due period: ix_case_record_ministry_decided_on and MinistryDecisionTally
+    # (migration 0014, at the end of this module)
     # MIN-4: closures by reason and service duration, counted by the closure's day (closed cases only)
     Index("ix_case_record_ministry_closed", *_columns(
         CaseRecord, "municipality", "closure_reason", "closed_on", "service_days", "period_number", "follow_up_done",
@@ -472,3 +469,76 @@ class PersonalDataRead(SQLModel, table=True):
     reader_id: str = Field(max_length=100)
     reader_role: str = Field(max_length=20)
     operation: str = Field(max_length=100)
+
+
+# --- MIN-3…MIN-5: running totals the figures read (issue 9, migration 0014) --------------------
+# Kept by triggers (migration 0014) in the transaction of every write to case_record and timesheet_entry,
+# whoever writes: never written by the application, read by api/ministry_tallies.py.
+
+class MinistryCaseTally(SQLModel, table=True):
+    """MIN-4: the cases whose workflow runs, by municipality, status and the month they were applied for: how
+    many, and of them how many are control-group (RES-1), urgent (CASE-2), need reassignment (PH-6), had a
+    service period, and their extensions (§5.7)."""
+
+    __tablename__ = "ministry_case_tally"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    # the key in the order the figures group by (the table is its key's b-tree on SQLite: no sort)
+    municipality: str = Field(primary_key=True, max_length=20)
+    status: str = Field(primary_key=True, max_length=20)
+    applied_month: date = Field(primary_key=True)  # the first day of the month
+    cases: int
+    control: int
+    urgent: int
+    reassign: int
+    served: int
+    extensions: int
+
+
+class MinistryCaseGroupTally(SQLModel, table=True):
+    """MIN-4: the cases whose workflow runs, by municipality, target group ('' when not assessed) and the
+    month they were applied for."""
+
+    __tablename__ = "ministry_case_group_tally"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    municipality: str = Field(primary_key=True, max_length=20)
+    target_group: str = Field(primary_key=True, max_length=40)
+    applied_month: date = Field(primary_key=True)  # the first day of the month
+    cases: int
+
+
+class MinistryDecisionTally(SQLModel, table=True):
+    """MIN-3: the decisions (granted or refused) of cases whose workflow runs, by municipality, the month
+    they were taken and the days they took from the application (-2**31 when not known)."""
+
+    __tablename__ = "ministry_decision_tally"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    municipality: str = Field(primary_key=True, max_length=20)
+    decided_month: date = Field(primary_key=True)  # the first day of the month
+    decision_days: int = Field(primary_key=True)
+    decisions: int
+
+
+class MinistryHoursTally(SQLModel, table=True):
+    """MIN-5: timesheet hours (HRS-1) by the month worked, municipality, kind and assistant, in hundredths
+    of an hour (exact: entries are quarter-hours)."""
+
+    __tablename__ = "ministry_hours_tally"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    municipality: str = Field(primary_key=True, max_length=20)
+    kind: str = Field(primary_key=True, max_length=10)
+    assistant_id: str = Field(primary_key=True, max_length=100)  # each assistant's year against the cap: no sort
+    month: date = Field(primary_key=True)  # the first day of the month
+    hundredths: int
+
+
+# MIN-3: the decisions taken on the days at the edges of a range (the months the tally cannot split)
+Index("ix_case_record_ministry_decided_on", *_columns(
+    CaseRecord, "decided_on", "municipality", "decision_days", "workflow_started"))
+# MIN-4: the cases applied for on the days at the edges of a range
+Index("ix_case_record_ministry_applied", *_columns(
+    CaseRecord, "applied_on", "municipality", "status", "target_group", "control_group", "urgent",
+    "needs_reassignment", "period_number", "workflow_started"))

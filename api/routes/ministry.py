@@ -2,7 +2,8 @@
 
 Each answers ``{"section", "scope", "totals", "municipalities"}`` (see the ministry's contract in
 README, "For the ministry"): the figures for the scope (the country, or one municipality) and
-the same figures per municipality. They are counted by GROUP BY over the read models, in a
+the same figures per municipality. They are counted by GROUP BY over the read models and
+their running totals by month (api/ministry_tallies.py, migration 0014), in one snapshot and a
 constant number of statements whatever the number of municipalities; never by asking a
 workflow, and never with a name, a personal code or free text.
 """
@@ -27,7 +28,7 @@ from api.ministry_figures import (
     timeliness_figures,
 )
 from api.ministry_outcomes import MONEY_TALLY, OUTCOMES, money, money_figures, outcomes, outcomes_figures
-from api.ministry_scope import Figures, ScopeDep, answer, check_municipality
+from api.ministry_scope import Figures, ScopeDep, answer, check_municipality, read_snapshot
 from api.problems import PROBLEM_JSON
 
 router = APIRouter(prefix="/ministry", tags=["ministry"])
@@ -49,6 +50,7 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {
 
 @router.get("/participation", responses=NOT_FOUND)
 def participation_section(scope: ScopeDep, session: SessionDep, settings: SettingsDep) -> Figures:
+    read_snapshot(session)
     check_municipality(session, scope)
     tallies = participation(session, scope, settings)
     return answer("participation", scope, tallies.raws, PARTICIPATION, participation_figures)
@@ -66,6 +68,7 @@ participation_section.__doc__ = (
 
 @router.get("/capacity", responses=NOT_FOUND)
 def capacity_section(scope: ScopeDep, session: SessionDep) -> Figures:
+    read_snapshot(session)
     check_municipality(session, scope)
     return answer("capacity", scope, capacity(session, scope).raws, CAPACITY, capacity_figures)
 
@@ -88,6 +91,7 @@ capacity_section.__doc__ = (
 
 @router.get("/timeliness", responses=NOT_FOUND)
 def timeliness_section(scope: ScopeDep, session: SessionDep, settings: SettingsDep) -> Figures:
+    read_snapshot(session)
     check_municipality(session, scope)
     return answer("timeliness", scope, timeliness(session, scope, settings).raws, TIMELINESS, timeliness_figures)
 
@@ -109,6 +113,7 @@ timeliness_section.__doc__ = (
 
 @router.get("/outcomes", responses=NOT_FOUND)
 def outcomes_section(scope: ScopeDep, session: SessionDep) -> Figures:
+    read_snapshot(session)
     check_municipality(session, scope)
     return answer("outcomes", scope, outcomes(session, scope).raws, OUTCOMES, outcomes_figures)
 
@@ -131,6 +136,7 @@ outcomes_section.__doc__ = (
 
 @router.get("/money", responses=NOT_FOUND)
 def money_section(scope: ScopeDep, session: SessionDep, settings: SettingsDep) -> Figures:
+    read_snapshot(session)
     check_municipality(session, scope)
     finish = partial(money_figures, cap_year=scope.last.year)
     return answer("money", scope, money(session, scope, settings).raws, MONEY_TALLY, finish)

@@ -136,6 +136,12 @@ async def test_hrs6_the_schedule_starts_a_report_driven_from_draft_to_paid(api: 
     resubmitted = await step("submission", head)
     assert resubmitted.json()["snapshot"]["totals"]["other_hours"] == "3.5"
     assert resubmitted.json()["snapshot_version"] > submitted.json()["snapshot_version"]
+    for first, last in ((quarter.starts_on, quarter.ends_on), (monday, monday + timedelta(days=4))):
+        # MIN-5: the ministry's hours count the correction at once (whole months from the running totals of
+        # migration 0014, the days of a week from the entries), the added entry and not the removed one
+        money = (await http.get("/ministry/money", headers=ministry, params={
+            "municipality": town, "from": str(first), "to": str(last)})).json()["totals"]
+        assert (money["service_hours"], money["training_hours"], money["other_hours"]) == ("22.00", "2.00", "3.50")
     approved = await step("approval", ministry, {"note": "Checked"})
     assert approved.json()["status"] == "approved"
     paid = await step("payment", ministry, {"payment_date": str(riga_today()), "reference": "LM-2026-0042"})
