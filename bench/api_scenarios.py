@@ -205,5 +205,8 @@ async def referrals(api: Api, total: int, racing: int, places_left: int) -> Refe
     run.accepted_for_last = sum(s == 200 for s in statuses[:racing])
     run.others_refused = sum(400 <= s < 500 for s in statuses[racing:])  # they had room
     seen = await api.http.get(f"/assistants/{contested}", headers=sw)
-    run.held_by_the_assistant = len(seen.json()["live"]["clients"]) if seen.status_code == 200 else -1
+    body = seen.json() if seen.status_code == 200 else {}
+    # the workflow's own list; its read model's when the Query is not answered (busy after the race)
+    held = (body.get("live") or {}).get("clients", body.get("clients"))
+    run.held_by_the_assistant = len(held) if held is not None else -1
     return run
