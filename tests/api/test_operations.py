@@ -160,8 +160,10 @@ async def test_the_worker_serves_its_temporal_metrics_on_its_own_address(
             async def polling() -> dict | None:
                 async with httpx.AsyncClient() as http:
                     found = samples((await http.get(f"http://{address}/metrics")).text)
-                return found if any(name.startswith("temporal_") and ("task_queue", settings.task_queue) in labels
-                                    for name, labels in found) else None
+                names = {name for name, labels in found if ("task_queue", settings.task_queue) in labels}
+                # the SDK reports its metrics as they happen: wait for the worker's own, not just any
+                return found if ("temporal_worker_task_slots_available" in names
+                                 or any(name.startswith("temporal_") and "poll" in name for name in names)) else None
 
             found = await eventually(polling, seconds=30)
     finally:
