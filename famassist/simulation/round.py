@@ -14,11 +14,12 @@ from collections import defaultdict
 from datetime import date, timedelta
 from pathlib import Path
 
-from domain.calendar import add_months, local_date, start_of_day
+from domain.calendar import add_months, local_date
 from domain.quarters import Quarter
 from famassist.logs import configure_logging
 from famassist.simulation.assistants import AssistantCourse, join
 from famassist.simulation.cases import CaseCourse, refer_in_turn
+from famassist.simulation.day_zero import day_zero_noon, plan_label
 from famassist.simulation.environment import Stage, stage
 from famassist.simulation.figures import Figures, collect
 from famassist.simulation.people import People
@@ -30,10 +31,10 @@ TAIL_WEEKS = 12  # after the last week: the last quarter's report is submitted, 
 
 
 async def _noon(st: Stage) -> None:
-    """Weeks start at noon in Riga, so a week's day never turns over while people act."""
+    """Weeks start at noon in Riga, so a week's day never turns over while people act; day 0 is
+    always on the same calendar, so a seed gives the same round on any day at any hour (day_zero)."""
     now = await st.clock.catch_up()
-    noon = start_of_day(local_date(now)) + timedelta(hours=12)
-    await st.clock.skip(noon - now if noon > now else noon + timedelta(days=1) - now)
+    await st.clock.skip(day_zero_noon(now) - now)
 
 
 def quiet_logs() -> None:
@@ -67,7 +68,7 @@ async def simulate(options: Options, workdir: Path | None = None) -> Figures:
                 await _week(people, st, cases, assistants, week, today)
             while quarter.ends_on < today and quarter.ends_on <= end:
                 reports += [ReportCourse(report_id=r, municipality=r.rsplit("-", 1)[0], quarter=quarter,
-                                         plan=scenario.report_plan(r.rsplit("-", 1)[0], quarter.label),
+                                         plan=scenario.report_plan(r.rsplit("-", 1)[0], plan_label(quarter, day0)),
                                          started_week=week)
                             for r in await start_reports(st.env, st.settings, quarter, codes)]
                 quarter = quarter.next()
