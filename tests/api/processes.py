@@ -88,7 +88,8 @@ def children(process: Process) -> list[str]:
     return [Path(f"/proc/{child}/cmdline").read_text().replace("\0", " ") for child in found]
 
 
-def wait_for_health(url: str, process: Process, seconds: float = 30) -> None:
+def wait_for_health(url: str, process: Process, seconds: float = 90) -> None:
+    """Until the process answers; on a loaded machine (load 11 on 2 cores) 30 s were too few."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.popen.poll() is not None:
