@@ -133,23 +133,26 @@ async def bench_starts(stack: Stack, options: Options) -> bool:
     the other side's phase. The CPU each process spends on a phase counts its leftover work too.
     """
     starts: list[tuple[float, float]] = []
+    sustained: list[tuple[float, float]] = []  # until every started workflow's first task has run
     answers = Recorder()
     cpu = {"raw": process_cpu.CpuMeter(), "api": process_cpu.CpuMeter()}
     await raw_starts(stack.env.client, stack.raw_queue, WARM_UP_STARTS, options.concurrency)
     await api_starts(stack.api, WARM_UP_STARTS, options.concurrency)
     await process_cpu.quiet()
+    n = options.starts
     for _ in range(options.start_runs):
         cpu["raw"].begin()
-        raw = await raw_starts(stack.env.client, stack.raw_queue, options.starts, options.concurrency)
-        await process_cpu.quiet()
-        cpu["raw"].end(options.starts)
+        raw = await raw_starts(stack.env.client, stack.raw_queue, n, options.concurrency)
+        raw_left = await process_cpu.quiet()
+        cpu["raw"].end(n)
         cpu["api"].begin()
-        api, recorder = await api_starts(stack.api, options.starts, options.concurrency)
-        await process_cpu.quiet()
-        cpu["api"].end(options.starts)
+        api, recorder = await api_starts(stack.api, n, options.concurrency)
+        api_left = await process_cpu.quiet()
+        cpu["api"].end(n)
         starts.append((raw, api))
+        sustained.append((n / (n / raw + raw_left), n / (n / api + api_left) if api else 0.0))
         answers.samples += recorder.samples
-    return print_starts(options, starts, answers, cpu)
+    return print_starts(options, starts, answers, cpu, sustained)
 
 
 async def bench_loops(stack: Stack, options: Options) -> bool:
@@ -193,7 +196,7 @@ def verdict(ok: bool) -> str:
 
 
 def print_starts(options: Options, starts: list[tuple[float, float]], answers: Recorder,
-                 cpu: dict[str, process_cpu.CpuMeter]) -> bool:
+                 cpu: dict[str, process_cpu.CpuMeter], sustained: list[tuple[float, float]]) -> bool:
     raw, api = statistics.median(r for r, _ in starts), statistics.median(a for _, a in starts)
     print(f"\n(1) case starts: {options.starts} per run, {options.concurrency} at a time, {options.start_runs} "
           f"run(s) after {WARM_UP_STARTS} of each to warm up; each run begins on a quiet stack")
@@ -206,21 +209,15 @@ def print_starts(options: Options, starts: list[tuple[float, float]], answers: R
           f"{verdict(ratio >= TARGET_RATIO)}")
     wrong = answers.count(400, 600)
     print(f"{'POST /cases 4xx/5xx; unanswered':34}{'':>{width}}  {wrong:8d}; {answers.count(0, 1)}")
-    print_cpu(cpu)
+    if process_cpu.available():
+        raw_all, api_all = statistics.median(r for r, _ in sustained), statistics.median(a for _, a in sustained)
+        print("  the same runs, counted until the stack was quiet again (every started workflow's first task run,")
+        print("  the work a start leaves behind included; to within half a second a run):")
+        print(f"  {'raw starts/s':32}{' '.join(f'{r:7.1f}' for r, _ in sustained):>{width}}  {raw_all:8.1f}")
+        print(f"  {'POST /cases starts/s':32}{' '.join(f'{a:7.1f}' for _, a in sustained):>{width}}  {api_all:8.1f}")
+        print(f"  {'ratio':32}{'':>{width}}  {api_all / raw_all if raw_all else 0.0:8.2f}")
+    process_cpu.print_per_start(cpu["raw"], cpu["api"])
     return wrong == 0
-
-
-def print_cpu(cpu: dict[str, process_cpu.CpuMeter]) -> None:
-    """CPU ms per start by process, the work each start left behind included (less load-sensitive)."""
-    raw, api = cpu["raw"].ms_per_start(), cpu["api"].ms_per_start()
-    if not raw or not api:
-        return
-    roles = ["dev server", "API", "worker", "load generator"]
-    roles += sorted((set(raw) | set(api)) - set(roles))
-    print(f"  CPU ms per start   {''.join(f'{r:>15}' for r in roles)}{'all':>9}")
-    for side, figures in (("raw", raw), ("POST /cases", api)):
-        print(f"  {side:18} {''.join(f'{figures.get(r, 0.0):15.2f}' for r in roles)}{sum(figures.values()):9.2f}")
-    print("  (the load generator: the HTTP clients, or the Temporal client and the trivial workflow's worker)")
 
 
 def print_loops(options: Options, runs: dict[int, list[LoopRun]]) -> bool:

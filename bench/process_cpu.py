@@ -94,20 +94,27 @@ def by_role(before: Mapping[int, float], after: Mapping[int, float]) -> dict[str
 
 
 async def quiet() -> float:
-    """Wait until the benchmark's processes have finished the work left behind; the seconds waited."""
+    """Wait until the benchmark's processes have finished the work left behind.
+
+    Returns how long they were still at it: the seconds until the first of the quiet windows
+    (to within one window, half a second); the waited time without /proc.
+    """
     started = time.perf_counter()
     if not available():
         await asyncio.sleep(2.0)  # no /proc: a fixed pause
         return time.perf_counter() - started
-    before, calm = snapshot(), 0
+    before, calm, busy_until = snapshot(), 0, started
     while time.perf_counter() - started < QUIET_AT_MOST:
         await asyncio.sleep(QUIET_WINDOW)
         now = snapshot()
-        calm = calm + 1 if sum(now[p] - before.get(p, 0.0) for p in now) < QUIET_CPU * QUIET_WINDOW else 0
+        if sum(now[p] - before.get(p, 0.0) for p in now) < QUIET_CPU * QUIET_WINDOW:
+            calm += 1
+        else:
+            calm, busy_until = 0, time.perf_counter()
         if calm >= QUIET_WINDOWS:
             break
         before = now
-    return time.perf_counter() - started
+    return busy_until - started
 
 
 class CpuMeter:
@@ -130,3 +137,16 @@ class CpuMeter:
 
     def ms_per_start(self) -> dict[str, float]:
         return {name: s * 1000 / self.starts for name, s in self.seconds.items()} if self.starts else {}
+
+
+def print_per_start(raw_meter: CpuMeter, api_meter: CpuMeter) -> None:
+    """CPU ms per start by process, the work each start left behind included (less load-sensitive)."""
+    raw, api = raw_meter.ms_per_start(), api_meter.ms_per_start()
+    if not raw or not api:
+        return
+    roles = ["dev server", "API", "worker", "load generator"]
+    roles += sorted((set(raw) | set(api)) - set(roles))
+    print(f"  CPU ms per start   {''.join(f'{r:>15}' for r in roles)}{'all':>9}")
+    for side, figures in (("raw", raw), ("POST /cases", api)):
+        print(f"  {side:18} {''.join(f'{figures.get(r, 0.0):15.2f}' for r in roles)}{sum(figures.values()):9.2f}")
+    print("  (the load generator: the HTTP clients, or the Temporal client and the trivial workflow's worker)")
