@@ -63,6 +63,12 @@ def write_application(session: Session, row: CaseRecord, client: CaseClient,
     as that change leaves it: its workflow then has nothing to record before its first step.
     ``state``: the state the registration leaves, kept for ``GET /cases/{id}``.
     """
+    # made before the write lock is taken: SQLite's writers wait in line for it (persistence/write_gate.py)
+    event = None if registration is None else CaseEvent(
+        case_id=row.case_id, seq=registration.seq, at=registration.at, actor_id=registration.actor.user_id,
+        actor_role=registration.actor.role.value, action=registration.action, reason=registration.reason,
+        details=registration.details)
+    kept_state = None if state is None else state.model_dump(mode="json")
     begin_write(session)  # one opening of this case at a time, on both databases
     lock_name(session, f"case:{row.case_id}")
     found = session.get(CaseRecord, row.case_id)
@@ -73,15 +79,12 @@ def write_application(session: Session, row: CaseRecord, client: CaseClient,
         session.add(row)
         session.flush()
         session.add(client)
-        if registration is not None:
-            session.add(CaseEvent(case_id=row.case_id, seq=registration.seq, at=registration.at,
-                                  actor_id=registration.actor.user_id, actor_role=registration.actor.role.value,
-                                  action=registration.action, reason=registration.reason,
-                                  details=registration.details))
+        if registration is not None and event is not None:
+            session.add(event)
             # RES-2: the research assessment due at registration is raised with it
             write_reminders(session, row.municipality, registration.raised, [], case_id=row.case_id)
-            if state is not None:
-                keep_live_state(session, row.case_id, registration.seq, state.model_dump(mode="json"))
+            if kept_state is not None:  # the row is new: so is its kept state
+                keep_live_state(session, row.case_id, registration.seq, kept_state, new=True)
         try:
             session.commit()
             return Application(row, client, written_now=True)
@@ -133,8 +136,10 @@ async def start_case_workflow(temporal: Client, row: CaseRecord, case_input: Cas
 
 
 def mark_started(session: Session, case_id: str) -> None:
+    # no row of this session to bring up to date: the ORM's evaluation of the UPDATE would be CPU spent
+    # holding SQLite's write lock
     session.exec(update(CaseRecord).where(col(CaseRecord.case_id) == case_id)
-                 .values(workflow_started=True))
+                 .values(workflow_started=True).execution_options(synchronize_session=False))
     session.commit()
 
 

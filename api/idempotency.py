@@ -79,7 +79,7 @@ def request_hash(method: str, path: str, query: bytes, body: bytes) -> str:
     return hashlib.sha256(b"\n".join([method.encode(), path.encode(), query, body])).hexdigest()
 
 
-def request_key(request: Request) -> RequestKey | None:
+async def request_key(request: Request) -> RequestKey | None:  # async: no worker thread to read the state
     key: RequestKey | None = getattr(request.state, "request_key", None)
     return key
 

@@ -145,7 +145,7 @@ def refuse_unknown_query(request: Request) -> None:
                                        "type": "extra_forbidden"} for name in unknown])
 
 
-def page_request(
+async def page_request(  # async: no worker thread for a parse (issue 8)
     request: Request,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"Rows per page (at most {MAX_LIMIT}).")]
     = DEFAULT_LIMIT,

@@ -11,9 +11,12 @@ from domain.case_state import CaseState
 from persistence.models import CaseLiveState
 
 
-def keep_live_state(session: Session, case_id: str, seq: int, state: dict[str, Any]) -> None:
-    """The state change ``seq`` left, unless a later change's is there already (out-of-order retries)."""
-    kept = session.get(CaseLiveState, case_id)
+def keep_live_state(session: Session, case_id: str, seq: int, state: dict[str, Any], *, new: bool = False) -> None:
+    """The state change ``seq`` left, unless a later change's is there already (out-of-order retries).
+
+    ``new``: the case's row is written in this transaction, so nothing is kept for it yet (no read).
+    """
+    kept = None if new else session.get(CaseLiveState, case_id)
     if kept is None:
         session.add(CaseLiveState(case_id=case_id, version=seq, state=state))
     elif kept.version < seq:
