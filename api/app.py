@@ -69,6 +69,7 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None,
                              max_overflow=settings.db_max_overflow, pool_timeout=settings.db_pool_timeout_seconds)
         app.state.settings = settings
         app.state.sessions = session_factory(engine)
+        app.state.route_sessions = asyncio.Semaphore(settings.route_sessions())  # api/deps.py get_session
         app.state.temporal = temporal or await Client.connect(
             settings.temporal_address, namespace=settings.temporal_namespace,
             data_converter=settings_data_converter(settings), lazy=True,  # CASE-6: encrypted payloads

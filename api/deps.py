@@ -1,7 +1,7 @@
 """Dependencies shared by the routers: the database, Temporal, the visible case.
 
-``SessionDep`` is for sync (``def``) routes only: they run in a worker thread, and so does the
-session's cleanup. An async route never holds a session: it takes ``SessionsDep`` and makes
+``SessionDep`` is for sync (``def``) routes only: they run in a worker thread, on a session
+given out in limited slots (``get_session``). An async route never holds a session: it takes ``SessionsDep`` and makes
 each database call with ``api.db_calls.in_thread``. The visible case, assistant or report is
 read in a thread on a session of its own, closed before the route runs (the row comes detached
 with everything loaded): no connection is held across a Temporal call.
@@ -9,7 +9,9 @@ with everything loaded): no connection is held across a Temporal call.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Path, Request, status
@@ -22,10 +24,28 @@ from famassist.settings import Settings
 from persistence.db import SessionFactory
 from persistence.models import AssistantRecord, CaseRecord
 
+# Sessions are closed here, not in the routes' worker threads: closing only gives a connection back.
+_closing = ThreadPoolExecutor(max_workers=4, thread_name_prefix="session-close")
 
-def get_session(request: Request) -> Iterator[Session]:
-    with request.app.state.sessions() as session:
-        yield session
+
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """A session for a sync route: one of ``Settings.route_sessions`` slots, waited for on the
+    event loop, then a session made there (no connection yet: the route's first query takes one,
+    in its worker thread), closed on a thread of its own once the answer is serialised.
+
+    FastAPI serialises a sync route's answer in another worker thread, and the session, with its
+    connection, lasts until then. Without the slots, with every thread in a route waiting for a
+    connection and every connection kept by a session waiting for a thread, nothing moved until
+    the pool's timeout, then 503 (a national round's 250 nominations at once;
+    tests/api/test_no_stall.py).
+    """
+    slots: asyncio.Semaphore = request.app.state.route_sessions
+    async with slots:
+        session: Session = request.app.state.sessions()
+        try:
+            yield session
+        finally:
+            await asyncio.get_running_loop().run_in_executor(_closing, session.close)
 
 
 async def get_sessions(request: Request) -> SessionFactory:

@@ -194,6 +194,15 @@ class Settings(BaseSettings):
         """The connections an API process keeps: one for each of its threads, plus the margin."""
         return self.db_pool_size or self.api_threads + DB_POOL_MARGIN
 
+    def route_sessions(self) -> int:
+        """Sync routes holding a session at once in an API process (the rest wait on the event loop).
+
+        A route's session keeps its connection until its answer is serialised, in another worker
+        thread. With at most the connections the threads cannot take, no thread ever waits for a
+        connection, so none waits for a thread that a route waiting for a connection holds
+        (api/deps.py ``get_session``)."""
+        return max(1, self.pool_size() + self.db_max_overflow - self.api_threads)
+
     @model_validator(mode="after")
     def _worker_threads_suffice(self) -> Settings:
         """A database write waits for neither a thread nor a connection while it holds a slot."""
