@@ -123,6 +123,11 @@ async def _child() -> None:
     from famassist.simulation.round import quiet_logs
 
     channel = os.fdopen(os.dup(1), "w")  # the parent's channel; log lines go to stderr from here on
+    # The SDK's debug mode: each workflow activation runs on the event loop's thread rather than
+    # being handed to a thread of its own and back (and no deadlock timer is set for it). The same
+    # workflow code runs (outside the sandbox already, see simulation_workers); the hand-offs cost
+    # more CPU than the activations of the simulation's short steps.
+    os.environ.setdefault("TEMPORAL_DEBUG", "1")  # "" turns it off (for a comparison)
     os.dup2(2, 1)
     quiet_logs()
     loop = asyncio.get_running_loop()
