@@ -109,11 +109,22 @@ class Stage:
     workers: list[WorkerProcess]  # none when the workers run in this process
 
 
+# The API's connections: more than the requests a national round has in flight at once. With the
+# default (api_threads + 5, plus 10 more), 250 nominations at once stalled the API for
+# db_pool_timeout_seconds, then answered 503: a sync route's answer is validated in a worker
+# thread after the route returns, while its session (SessionDep, closed after that) still holds
+# its connection; with every thread taken by a route waiting for a connection, the sessions wait
+# for a thread and the routes for their connections (FastAPI's serialize_response, api/deps.py).
+API_CONNECTIONS = 1000
+
+
 def simulation_settings(database_url: str, var_dir: Path, overrides: dict[str, object]) -> Settings:
-    return Settings(database_url=database_url, var_dir=var_dir, task_queue="simulate",
-                    jwt_secret=SecretStr(secrets.token_urlsafe(32)), log_level="WARNING",
-                    payload_keys=SecretStr(new_key_line("simulation")),  # CASE-6, as in production
-                    worker_max_cached_workflows=CACHED_WORKFLOWS, **overrides)  # type: ignore[arg-type]
+    values: dict[str, Any] = {
+        "database_url": database_url, "var_dir": var_dir, "task_queue": "simulate",
+        "jwt_secret": SecretStr(secrets.token_urlsafe(32)), "log_level": "WARNING",
+        "payload_keys": SecretStr(new_key_line("simulation")),  # CASE-6, as in production
+        "worker_max_cached_workflows": CACHED_WORKFLOWS, "db_pool_size": API_CONNECTIONS}
+    return Settings(**{**values, **overrides})
 
 
 @asynccontextmanager
