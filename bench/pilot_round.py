@@ -30,7 +30,7 @@ TARGET_SECONDS = {"first": 60.0}
 
 
 def cpu_seconds() -> tuple[float, float]:
-    """CPU time of this process (API, worker, people) and of its ended children (the test server)."""
+    """CPU time of this process (people, API) and of its ended children (the test server, the worker processes)."""
     own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     return own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime
 
@@ -39,7 +39,8 @@ def rows(name: str, f: Figures, cpu: tuple[float, float]) -> dict[str, str]:
     target = TARGET_SECONDS.get(name)
     return {
         "wall time s": f"{f.wall_seconds:.1f}",
-        "CPU s: python / test server": f"{cpu[0]:.0f} / {cpu[1]:.0f}",
+        "CPU s: people+API / worker / server": f"{cpu[0]:.0f} / {sum(f.worker_cpu_seconds):.0f} / "
+                                                f"{cpu[1] - sum(f.worker_cpu_seconds):.0f}",
         "target": f"< {target:.0f} s: {'PASS' if f.wall_seconds < target else 'FAIL'}" if target else "-",
         "simulated days": str(f.simulated_days),
         "requests": str(sum(f.requests.values())),
@@ -59,6 +60,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", choices=sorted(ROUNDS))
     parser.add_argument("--in-flight", type=int, default=None, help="API requests at once (0: no limit)")
+    parser.add_argument("--worker-processes", type=int, default=None,
+                        help="the workflows' and activities' processes (default 1; 0: in the API's process)")
     args = parser.parse_args()
     quiet_logs()
     table: dict[str, dict[str, str]] = {}
@@ -68,6 +71,8 @@ def main() -> int:
             continue
         if args.in_flight is not None:
             options = dataclasses.replace(options, in_flight=args.in_flight)
+        if args.worker_processes is not None:
+            options = dataclasses.replace(options, worker_processes=args.worker_processes)
         print(f"simulating the {name} round ({options.municipalities} municipalities, {options.assistants} "
               f"assistants, {options.cases} cases, {options.years} years) …", file=sys.stderr, flush=True)
         before = cpu_seconds()

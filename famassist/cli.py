@@ -96,6 +96,8 @@ def simulate(
     unit_rate: Annotated[str | None, typer.Option(help="EUR per compensable hour (HRS-4; default the setting)")] = None,
     visits_per_month: Annotated[int, typer.Option(min=1, max=20, help="Visit days (4-8 h) a case a month")] = 1,
     in_flight: Annotated[int, typer.Option(min=0, help="API requests at once; 0: no limit")] = 0,
+    worker_processes: Annotated[int, typer.Option(
+        min=0, max=8, help="Processes for the workflows and activities (a core each); 0: in the API's")] = 1,
     setting: Annotated[list[str] | None, typer.Option(help="Any other setting, NAME=VALUE (e.g. yearly_hour_cap=1500)")
                        ] = None,
 ) -> None:
@@ -120,7 +122,8 @@ def simulate(
     if unit_rate is not None:
         overrides["unit_rate_eur"] = unit_rate
     options = Options(municipalities=municipalities, assistants=assistants, cases=cases, years=years, seed=seed,
-                      visits_per_month=visits_per_month, in_flight=in_flight, settings=overrides)
+                      visits_per_month=visits_per_month, in_flight=in_flight, worker_processes=worker_processes,
+                      settings=overrides)
     quiet_logs()
     try:
         figures = asyncio.run(run_round(options))

@@ -1,7 +1,8 @@
 """``famassist simulate``: a pilot round on Temporal's time-skipping server, for what-if questions.
 
-The real workflows and activities run in a worker against a fresh SQLite database; people act
-through the real API app in-process (httpx ASGITransport, development tokens), many at once.
+The real workflows and activities run in a worker against a fresh SQLite database, in a process of
+its own (:mod:`.worker_process`, its clock held to the server's); people act through the real API
+app in-process (httpx ASGITransport, development tokens), many at once.
 Modules: :mod:`.scenario` (who does what when, from a seed), :mod:`.environment` (server, database,
 worker, app, clock: the one place that knows how they are built), :mod:`.people` (the API calls),
 :mod:`.reports` (the quarterly reports), :mod:`.round` (the weeks), :mod:`.figures` (what it prints).

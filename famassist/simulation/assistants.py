@@ -1,12 +1,17 @@
 """An assistant's way through the round (§3): order, nomination, interview, contract, training,
 a load amendment at month 4 (PH-3), and each week's visits and hours for their clients (HRS-1).
 
-An assistant logs the week's visits one after another (as a person does), so HRS-2's day and
-week limits judge the entries in the same order on every run of a seed.
+An assistant records the week's visits at once (each in its own client's case) and then logs
+their hours one after another, in the order of the visits' days, so HRS-2's day and week limits
+judge the entries in the same order on every run of a seed. A visit's record does not depend on
+the assistant's timesheet (nor on the other clients' visits), and an entry's hours are logged
+only when its visit was recorded, as before.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -48,6 +53,9 @@ class AssistantCourse:
             "signed_on": str(day0), "fte": "0.5", "training_starts_on": str(self.training_starts_on)})
 
     async def week(self, people: People, week: int, today: date) -> None:
+        visits = sorted(self.visits, key=lambda v: (v[2], v[1]))
+        self.visits.clear()
+        recorded = asyncio.gather(*(self._visit(people, case_id, day) for case_id, _key, day, _hours in visits))
         try:
             await self._training(people, week, today)
             if self.plan.full_time and not self.amended and today >= add_months(self.training_starts_on, 3):
@@ -57,7 +65,7 @@ class AssistantCourse:
                 self.amended = True
         except Refused:
             pass  # counted by People
-        await self._log_visits(people)
+        await self._log_hours(people, [v for v, ok in zip(visits, await recorded, strict=True) if ok])
 
     async def _training(self, people: People, week: int, today: date) -> None:
         """PH-4: a module a week in month 1 (its attendance recorded once); the child-rights course after."""
@@ -70,15 +78,20 @@ class AssistantCourse:
             await people.call(PROVIDER, "POST", f"/assistants/{a}/training",
                               {"attended_on": str(today), "module": "child_rights", "hours": "10"})
 
-    async def _log_visits(self, people: People) -> None:
+    async def _visit(self, people: People, case_id: str, day: date) -> bool:
+        me = assistant(self.plan.assistant_id, self.plan.municipality)
+        try:
+            await people.call(me, "POST", f"/cases/{case_id}/visits", {
+                "visited_on": str(day), "summary": "A home visit (simulated)."})
+        except Refused:
+            return False  # counted by People
+        return True
+
+    async def _log_hours(self, people: People, visits: list[tuple[str, int, date, str]]) -> None:
+        """HRS-2: the entries one after another, in the visits' order."""
         a, code = self.plan.assistant_id, self.plan.municipality
         me = assistant(a, code)
-        for case_id, _key, day, hours in sorted(self.visits, key=lambda v: (v[2], v[1])):
-            try:
-                await people.call(me, "POST", f"/cases/{case_id}/visits", {
-                    "visited_on": str(day), "summary": "A home visit (simulated)."})
+        for case_id, _key, day, hours in visits:
+            with contextlib.suppress(Refused):  # counted by People (HRS-2 over 8 h a day, …)
                 await people.call(me, "POST", f"/assistants/{a}/timesheet", {
                     "worked_on": str(day), "hours": hours, "kind": "service", "case_id": case_id})
-            except Refused:
-                pass  # counted by People (HRS-2 over 8 h a day, …)
-        self.visits.clear()

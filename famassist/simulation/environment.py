@@ -1,5 +1,6 @@
-"""Where the simulation runs: the time-skipping server, a migrated SQLite database, the worker,
-the API app in-process, and the API's clock held to the server's.
+"""Where the simulation runs: the time-skipping server, a migrated SQLite database, the worker
+(in a process of its own by default, :mod:`.worker_process`), the API app in-process, and the
+clocks of both held to the server's.
 
 Everything the simulation needs from worker.py and api/app.py is called here and nowhere else,
 so a change to how they are built (several workers, the API's database threading) is one edit.
@@ -7,6 +8,7 @@ so a change to how they are built (several workers, the API's database threading
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import tempfile
 from collections.abc import AsyncIterator
@@ -20,11 +22,13 @@ import httpx
 from pydantic import SecretStr
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
+from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from famassist.codec import new_key_line, settings_data_converter
 from famassist.search_attributes import SEARCH_ATTRIBUTES
 from famassist.settings import Settings
+from famassist.simulation.worker_process import WorkerProcess
 from famassist.temporal import installed_binary
 from persistence.migrate import upgrade
 
@@ -35,7 +39,7 @@ if TYPE_CHECKING:
 CACHED_WORKFLOWS = 10_000
 
 
-def simulation_workers(env: WorkflowEnvironment, settings: Settings) -> Workers:
+def simulation_workers(client: Client, settings: Settings) -> Workers:
     """worker.py's workers (the task queue's and the records queue's) for the server (the one call into worker.py).
 
     The workflows run outside the sandbox: it guards determinism while the workflows are written
@@ -47,7 +51,7 @@ def simulation_workers(env: WorkflowEnvironment, settings: Settings) -> Workers:
 
     from worker import build_workers
 
-    return build_workers(env.client, settings, workflow_runner=UnsandboxedWorkflowRunner())
+    return build_workers(client, settings, workflow_runner=UnsandboxedWorkflowRunner())
 
 
 class Clock:
@@ -56,13 +60,15 @@ class Clock:
     The API reads the wall clock for "today" (no future timesheet dates, application dates,
     nomination dates); the server's clock is two years ahead by the end. ``time_machine``
     moves the process's clock (not ``time.monotonic``, so asyncio is undisturbed) to the
-    server's time after each skip; both then run on at wall-clock speed.
+    server's time after each skip; both then run on at wall-clock speed. The worker processes'
+    clocks follow (``followers``): a skip returns once every process has the new time.
     """
 
-    def __init__(self, env: WorkflowEnvironment) -> None:
+    def __init__(self, env: WorkflowEnvironment, followers: list[WorkerProcess] | None = None) -> None:
         import time_machine
 
         self._env = env
+        self._followers = followers or []
         self._travel = time_machine.travel(datetime.now(UTC), tick=True)
         self._coordinates: Any = None  # time_machine.Coordinates
 
@@ -78,6 +84,7 @@ class Clock:
         now = await self._env.get_current_time()
         assert self._coordinates is not None
         self._coordinates.move_to(now)
+        await asyncio.gather(*(follower.move_to(now) for follower in self._followers))
         return now
 
     async def skip(self, delta: timedelta) -> datetime:
@@ -99,18 +106,35 @@ class Stage:
     settings: Settings
     http: httpx.AsyncClient
     clock: Clock
+    workers: list[WorkerProcess]  # none when the workers run in this process
+
+
+# The API's connections: more than the requests a national round has in flight at once. With the
+# default (api_threads + 5, plus 10 more), 250 nominations at once stalled the API for
+# db_pool_timeout_seconds, then answered 503: a sync route's answer is validated in a worker
+# thread after the route returns, while its session (SessionDep, closed after that) still holds
+# its connection; with every thread taken by a route waiting for a connection, the sessions wait
+# for a thread and the routes for their connections (FastAPI's serialize_response, api/deps.py).
+API_CONNECTIONS = 1000
 
 
 def simulation_settings(database_url: str, var_dir: Path, overrides: dict[str, object]) -> Settings:
-    return Settings(database_url=database_url, var_dir=var_dir, task_queue="simulate",
-                    jwt_secret=SecretStr(secrets.token_urlsafe(32)), log_level="WARNING",
-                    payload_keys=SecretStr(new_key_line("simulation")),  # CASE-6, as in production
-                    worker_max_cached_workflows=CACHED_WORKFLOWS, **overrides)  # type: ignore[arg-type]
+    values: dict[str, Any] = {
+        "database_url": database_url, "var_dir": var_dir, "task_queue": "simulate",
+        "jwt_secret": SecretStr(secrets.token_urlsafe(32)), "log_level": "WARNING",
+        "payload_keys": SecretStr(new_key_line("simulation")),  # CASE-6, as in production
+        "worker_max_cached_workflows": CACHED_WORKFLOWS, "db_pool_size": API_CONNECTIONS}
+    return Settings(**{**values, **overrides})
 
 
 @asynccontextmanager
-async def stage(overrides: dict[str, object], workdir: Path | None = None) -> AsyncIterator[Stage]:
-    """The server, a migrated database in ``workdir`` (a temporary directory if none), worker, app."""
+async def stage(overrides: dict[str, object], workdir: Path | None = None,
+                worker_processes: int = 1) -> AsyncIterator[Stage]:
+    """The server, a migrated database in ``workdir`` (a temporary directory if none), worker, app.
+
+    ``worker_processes``: the workers' processes (each runs the task queue's and the records
+    queue's workers, as ``famassist worker`` does); 0 runs them in this process.
+    """
     from api.app import create_app
 
     async with AsyncExitStack() as stack:
@@ -123,10 +147,16 @@ async def stage(overrides: dict[str, object], workdir: Path | None = None) -> As
             test_server_existing_path=str(installed_binary("temporal-test-server")))
         stack.push_async_callback(env.shutdown)
         await register_search_attributes(env)
-        await stack.enter_async_context(simulation_workers(env, settings))
+        followers: list[WorkerProcess] = []
+        if worker_processes == 0:
+            await stack.enter_async_context(simulation_workers(env.client, settings))
+        now = await env.get_current_time()
+        for _ in range(worker_processes):
+            followers.append(await stack.enter_async_context(WorkerProcess(
+                env.client.service_client.config.target_host, env.client.namespace, settings, now)))
         app = create_app(settings, temporal=env.client)
         await stack.enter_async_context(app.router.lifespan_context(app))
         http = await stack.enter_async_context(httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://famassist.simulation", timeout=120))
-        clock = await stack.enter_async_context(Clock(env))
-        yield Stage(env=env, settings=settings, http=http, clock=clock)
+        clock = await stack.enter_async_context(Clock(env, followers))
+        yield Stage(env=env, settings=settings, http=http, clock=clock, workers=followers)

@@ -34,6 +34,7 @@ class Figures:
     unexpected: list[str] = field(default_factory=list)
     simulated_days: int = 0
     wall_seconds: float = 0.0
+    worker_cpu_seconds: list[float] = field(default_factory=list)  # each worker process's (none: in-process)
 
     @property
     def total_paid(self) -> Decimal:
@@ -60,7 +61,8 @@ class Figures:
             f"reminders overdue: escalations raised {self.escalations}, open past due at the end {self.overdue_at_end}",
             f"CAP refusals {self.cap_refusals}; refusals by rule: {refused}",
             f"requests {sum(self.requests.values())} ({statuses}); unexpected answers {len(self.unexpected)}",
-            f"simulated days {self.simulated_days}, wall time {self.wall_seconds:.1f} s",
+            f"simulated days {self.simulated_days}, wall time {self.wall_seconds:.1f} s"
+            + "".join(f", worker process CPU {cpu:.1f} s" for cpu in self.worker_cpu_seconds),
         ]
 
 

@@ -1,7 +1,9 @@
 """The people of the round, acting through the API as its users do (development tokens).
 
 Each answer is counted by status; an answer the simulation did not expect (a 5xx, a 4xx that
-is not a rule's refusal) is kept for the figures. List answers are read through :func:`items`,
+is not a rule's refusal) is kept for the figures. A 503 that wrote nothing (the database's write
+lock not had in time) is sent again after its Retry-After, as the answer advises; it still
+counts among the answers (5xx). List answers are read through :func:`items`,
 which takes both today's plain lists and the paginated ``{"items": …}`` shape.
 """
 
@@ -48,6 +50,14 @@ class Refused(Exception):
         self.rule, self.status = rule, status
 
 
+BUSY_RETRIES = 5  # a 503 that wrote nothing (a write lock not had in time) is retried, as its answer advises
+
+
+def _nothing_written(answer: httpx.Response) -> bool:
+    """A 503 whose problem says the step was not applied (api/write_busy.py): safe to send again."""
+    return answer.status_code == 503 and answer.json().get("may_have_been_applied") is False
+
+
 # Requests in flight at once: 0 is no limit (the API never blocks its event loop on the database,
 # issue 8); an analyst may set one to model a service that trickles in.
 API_IN_FLIGHT = 0
@@ -61,6 +71,7 @@ class People:
         self.answers: Counter[int] = Counter()
         self.refusals: Counter[str] = Counter()
         self.unexpected: list[str] = []
+        self.busy = 0  # 503s retried
 
     def new_day(self) -> None:
         """Tokens are issued on the (simulated) day they are used: a development token lasts hours."""
@@ -76,9 +87,15 @@ class People:
     async def call(self, caller: Caller, method: str, path: str, body: dict[str, Any] | None = None,
                    params: dict[str, Any] | None = None) -> Any:
         """The answer's JSON; :class:`Refused` for a rule's refusal; anything else unexpected is kept."""
-        async with self._in_flight:
-            answer = await self._http.request(method, path, json=body, params=params, headers=self._headers(caller))
-        self.answers[answer.status_code] += 1
+        for _ in range(BUSY_RETRIES):
+            async with self._in_flight:
+                answer = await self._http.request(method, path, json=body, params=params,
+                                                  headers=self._headers(caller))
+            self.answers[answer.status_code] += 1
+            if not _nothing_written(answer):
+                break
+            self.busy += 1  # the API's own advice: retry after Retry-After (counted in the 5xx answers)
+            await asyncio.sleep(float(answer.headers.get("retry-after", "1")))
         if answer.status_code < 300:
             return answer.json() if answer.content else None
         if answer.status_code in (403, 409):

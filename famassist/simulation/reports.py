@@ -18,6 +18,7 @@ workflows are unchanged: abandoned children are right there, where nothing count
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import date
 
@@ -34,16 +35,14 @@ from workflows.quarterly_report import QuarterlyReportWorkflow, ReportInput, rep
 
 async def start_reports(env: WorkflowEnvironment, settings: Settings, quarter: Quarter,
                         municipalities: list[str]) -> list[str]:
-    """What QuarterlyReportRoundWorkflow starts, started without a parent (see above)."""
-    started = []
-    for municipality in municipalities:
-        report_id = report_id_of(municipality, quarter)
-        await env.client.start_workflow(
-            QuarterlyReportWorkflow.run, ReportInput(municipality=municipality, year=quarter.year,
-                                                     quarter=quarter.number, timings=report_timings(settings)),
-            id=report_workflow_id(report_id), task_queue=settings.task_queue,
-            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE)
-        started.append(report_id)
+    """What QuarterlyReportRoundWorkflow starts, started without a parent (see above), all at once."""
+    started = [report_id_of(municipality, quarter) for municipality in municipalities]
+    await asyncio.gather(*(env.client.start_workflow(
+        QuarterlyReportWorkflow.run, ReportInput(municipality=municipality, year=quarter.year,
+                                                 quarter=quarter.number, timings=report_timings(settings)),
+        id=report_workflow_id(report_id), task_queue=settings.task_queue,
+        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE)
+        for municipality, report_id in zip(municipalities, started, strict=True)))
     return started
 
 

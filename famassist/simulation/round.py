@@ -47,7 +47,7 @@ async def simulate(options: Options, workdir: Path | None = None) -> Figures:
     """Run one round; the figures printed by ``famassist simulate``."""
     scenario = build(options)
     started = time.perf_counter()
-    async with stage(options.settings, workdir) as st:
+    async with stage(options.settings, workdir, options.worker_processes) as st:
         people = People(st.http, st.settings, options.in_flight)
         await _noon(st)
         first = await st.clock.catch_up()
@@ -84,6 +84,7 @@ async def simulate(options: Options, workdir: Path | None = None) -> Figures:
     figures.refusals, figures.requests, figures.unexpected = people.refusals, people.answers, people.unexpected
     figures.simulated_days = (local_date(last) - day0).days
     figures.wall_seconds = time.perf_counter() - started
+    figures.worker_cpu_seconds = [w.cpu_seconds for w in st.workers if w.cpu_seconds is not None]
     return figures
 
 

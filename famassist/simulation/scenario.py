@@ -31,6 +31,7 @@ class Options:
     seed: int = 2020
     visits_per_month: int = 1  # each visit: one visit record and one timesheet entry (a visit day, 4-8 h)
     in_flight: int = 0  # API requests at once; 0: no limit (see people.API_IN_FLIGHT)
+    worker_processes: int = 1  # the workflows' and activities' processes; 0: in the people's and API's process
     full_time_share: float = 0.6  # assistants raised to 1.0 FTE at month 4 (PH-3)
     settings: dict[str, object] = field(default_factory=dict)  # e.g. {"unit_rate_eur": Decimal("5.50")}
 
