@@ -109,12 +109,10 @@ class Stage:
     workers: list[WorkerProcess]  # none when the workers run in this process
 
 
-# The API's connections: more than the requests a national round has in flight at once. With the
-# default (api_threads + 5, plus 10 more), 250 nominations at once stalled the API for
-# db_pool_timeout_seconds, then answered 503: a sync route's answer is validated in a worker
-# thread after the route returns, while its session (SessionDep, closed after that) still holds
-# its connection; with every thread taken by a route waiting for a connection, the sessions wait
-# for a thread and the routes for their connections (FastAPI's serialize_response, api/deps.py).
+# The API's connections: more than the requests a national round has in flight at once (hundreds),
+# so its sync routes never wait for a session slot (api/deps.py get_session; a production process
+# keeps 15). With the default pool, before those slots, 250 nominations at once stalled the API
+# for db_pool_timeout_seconds, then answered 503 (tests/api/test_no_stall.py).
 API_CONNECTIONS = 1000
 
 
