@@ -30,6 +30,7 @@ from activities.assistant_records import AssistantActivities
 from activities.case_records import CaseActivities
 from activities.caseload import CaseloadActivities
 from activities.reports import ReportActivities
+from famassist.codec_runner import for_converter
 from famassist.logs import configure_logging
 from famassist.schedules import ensure_quarterly_schedule
 from famassist.settings import Settings, get_settings
@@ -106,7 +107,8 @@ def build_workers(client: Client, settings: Settings, task_queue: str | None = N
     pilot's changes are written by local activities (workflows/entity.py), which have slots and
     threads of their own; the reports' writes run on the records queue. The main queue keeps
     every activity too, for the runs of workflows recorded before.
-    ``workflow_runner``: the sandbox, except for the simulator (see famassist/simulation/environment.py).
+    ``workflow_runner``: the sandbox, except for the simulator (see famassist/simulation/environment.py),
+    wrapped so the SDK does not enter it to ask our context-free codec's context (famassist/codec_runner.py).
     """
     queue = task_queue or settings.task_queue
     engine = make_engine(settings.database_url, pool_size=settings.worker_db_pool_size,
@@ -131,7 +133,7 @@ def build_workers(client: Client, settings: Settings, task_queue: str | None = N
         max_concurrent_local_activities=settings.worker_max_concurrent_local_activities,
         max_cached_workflows=settings.worker_max_cached_workflows,
         max_concurrent_workflow_tasks=settings.worker_max_concurrent_workflow_tasks,
-        workflow_runner=workflow_runner, graceful_shutdown_timeout=shutdown)
+        workflow_runner=for_converter(workflow_runner, client.data_converter), graceful_shutdown_timeout=shutdown)
     writer = Worker(
         client, task_queue=records_queue(queue), activities=records, activity_executor=record_threads,
         max_concurrent_activities=settings.worker_max_concurrent_record_activities, graceful_shutdown_timeout=shutdown)
