@@ -6,8 +6,6 @@ check and reservation are one step of this workflow (CAP-6): two referrals racin
 for the last place end with exactly one accepted.
 """
 
-from __future__ import annotations
-
 import asyncio
 from collections.abc import Callable
 from datetime import datetime

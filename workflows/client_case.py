@@ -8,8 +8,6 @@ Each new service period continues as new, so a case that runs for ten years keep
 a small history.
 """
 
-from __future__ import annotations
-
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import TypeVar

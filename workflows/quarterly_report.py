@@ -7,8 +7,6 @@ ministry after the due date); the ministry approves or returns it with reasons
 records the payment. Every step is in the audit trail.
 """
 
-from __future__ import annotations
-
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, TypeVar
