@@ -8,6 +8,8 @@ from collections.abc import AsyncIterator
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from temporalio.service import RPCError, RPCStatusCode
+
 from domain.calendar import add_months, local_date
 from domain.case_model import (
     Assessment,
@@ -98,7 +100,13 @@ async def serving_pilot(client, sessions, queue: str, assistant_id: str, municip
     try:
         yield
     finally:
-        await handle.terminate("the test is over")
+        try:
+            await handle.terminate("the test is over")
+        except RPCError as error:
+            # The pilot may have ended on its own: once a long walk's case has closed, the pilot's end
+            # (20 months on) is the time-skipping server's last timer, and any wait may skip to it.
+            if error.status is not RPCStatusCode.NOT_FOUND:
+                raise
 
 
 def an_assistant() -> Actor:
