@@ -21,9 +21,9 @@ from datetime import datetime, timedelta
 
 import anyio
 import structlog
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, SQLModel, col, select
 from temporalio.client import Client
 from temporalio.common import (
     SearchAttributePair,
@@ -34,18 +34,23 @@ from temporalio.common import (
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
-from activities.projection import write_reminders
+from activities.projection import reminder_row
 from domain.case_model import CaseStatus
 from domain.case_state import CaseChange, CaseState, CaseTimings
 from domain.roles import Actor, Role
 from famassist.settings import Settings
 from persistence.db import SessionFactory
-from persistence.live_state import keep_live_state
-from persistence.models import CaseClient, CaseEvent, CaseRecord
+from persistence.models import CaseClient, CaseEvent, CaseLiveState, CaseRecord
+from persistence.new_rows import insert_new
 from persistence.unit_of_work import begin_write, lock_name
 from workflows.client_case import CASE_STATUS, MUNICIPALITY, CaseInput, ClientCaseWorkflow, case_workflow_id
 
 log = structlog.get_logger(__name__)
+
+# Core statements on the table, compiled once: no ORM preparation per opening (persistence/new_rows.py)
+_CASES = CaseRecord.__table__  # type: ignore[attr-defined]  # SQLModel declares no __table__
+_WRITTEN_BEFORE = select(_CASES.c.case_id).where(_CASES.c.case_id == bindparam("case"))
+_MARK_STARTED = update(_CASES).where(_CASES.c.case_id == bindparam("opened")).values(workflow_started=True)
 
 
 @dataclass(frozen=True)
@@ -68,31 +73,28 @@ def write_application(session: Session, row: CaseRecord, client: CaseClient,
         case_id=row.case_id, seq=registration.seq, at=registration.at, actor_id=registration.actor.user_id,
         actor_role=registration.actor.role.value, action=registration.action, reason=registration.reason,
         details=registration.details)
-    kept_state = None if state is None else state.model_dump(mode="json")
+    row.workflow_started = False
+    new_rows: list[SQLModel] = [row, client]
+    if registration is not None and event is not None:
+        row.version = registration.seq
+        # RES-2: the research assessment due at registration is raised with it
+        new_rows += [event, *(reminder_row(r, row.municipality, case_id=row.case_id) for r in registration.raised)]
+        if state is not None:  # the row is new: so is its kept state
+            new_rows.append(CaseLiveState(case_id=row.case_id, version=registration.seq,
+                                          state=state.model_dump(mode="json")))
     begin_write(session)  # one opening of this case at a time, on both databases
     lock_name(session, f"case:{row.case_id}")
-    found = session.get(CaseRecord, row.case_id)
-    if found is None:
-        row.workflow_started = False
-        if registration is not None:
-            row.version = registration.seq
-        session.add(row)
-        session.flush()
-        session.add(client)
-        if registration is not None and event is not None:
-            session.add(event)
-            # RES-2: the research assessment due at registration is raised with it
-            write_reminders(session, row.municipality, registration.raised, [], case_id=row.case_id)
-            if kept_state is not None:  # the row is new: so is its kept state
-                keep_live_state(session, row.case_id, registration.seq, kept_state, new=True)
-        try:
+    if session.scalar(_WRITTEN_BEFORE, {"case": row.case_id}) is None:
+        try:  # new rows, keys of their own: Core INSERTs (persistence/new_rows.py), not the ORM's flush
+            insert_new(session, *new_rows)
             session.commit()
             return Application(row, client, written_now=True)
         except IntegrityError:  # a concurrent retry of the same request wrote it first
             session.rollback()
-            found = session.get(CaseRecord, row.case_id)
-            if found is None:
+            if session.get(CaseRecord, row.case_id) is None:
                 raise
+    found = session.get(CaseRecord, row.case_id)
+    assert found is not None, "a case row is never removed"
     return Application(found, session.get(CaseClient, found.case_id), written_now=False)
 
 
@@ -136,11 +138,11 @@ async def start_case_workflow(temporal: Client, row: CaseRecord, case_input: Cas
 
 
 def mark_started(session: Session, case_id: str) -> None:
-    # no row of this session to bring up to date: the ORM's evaluation of the UPDATE would be CPU spent
-    # holding SQLite's write lock
-    session.exec(update(CaseRecord).where(col(CaseRecord.case_id) == case_id)
-                 .values(workflow_started=True).execution_options(synchronize_session=False))
+    # a Core UPDATE of the table: no row of this session to bring up to date, and the ORM's preparation of
+    # its own UPDATE would be CPU spent holding SQLite's write lock
+    session.execute(_MARK_STARTED, {"opened": case_id})
     session.commit()
+
 
 
 @dataclass

@@ -69,9 +69,17 @@ def note_read(session: Session, *, case_id: str, municipality: str, reader_id: s
 
 def take_noted_reads(session: Session) -> list[Read]:
     """The reads noted on ``session``, for a unit of work that writes them with its own changes
-    (``session.add_all(PersonalDataRead(**r) for r in take_noted_reads(session))``)."""
+    (:func:`insert_noted_reads`)."""
     reads: list[Read] = session.info.pop(NOTED, [])
     return reads
+
+
+def insert_noted_reads(session: Session) -> None:
+    """Insert the reads noted on ``session`` in its transaction, committed with the caller's own changes
+    (Core, executemany: no ORM, no ids read back)."""
+    reads = take_noted_reads(session)
+    if reads:
+        session.connection().execute(INSERT, list(reads))
 
 
 def write_noted_reads(session: Session) -> int:

@@ -40,9 +40,9 @@ from domain.calendar import local_date
 from domain.case_state import CaseState
 from domain.case_timers import registered, registration_change
 from domain.roles import CASE_MANAGERS, Role
-from persistence.access_log import reads_of_case, take_noted_reads, write_noted_reads
+from persistence.access_log import insert_noted_reads, reads_of_case, write_noted_reads
 from persistence.live_state import live_state_kept
-from persistence.models import CaseClient, CaseEvent, CaseRecord, PersonalDataRead, ReminderRecord
+from persistence.models import CaseClient, CaseEvent, CaseRecord, ReminderRecord
 
 router = APIRouter(prefix="/cases", tags=["cases"])
 log = structlog.get_logger(__name__)
@@ -101,7 +101,7 @@ def _opened(session: Session, row: CaseRecord, principal: Principal, *, read: bo
     """The opening is complete; MIN-6: its answer gives the client's data back, a read recorded with it."""
     if read:
         note_personal_data_read(session, principal, row, OPEN)
-        session.add_all(PersonalDataRead(**r) for r in take_noted_reads(session))  # one transaction with the mark
+        insert_noted_reads(session)  # one transaction with the mark
     mark_started(session, row.case_id)
 
 
