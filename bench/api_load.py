@@ -245,6 +245,10 @@ def print_loops(options: Options, runs: dict[int, list[LoopRun]]) -> bool:
         print(f"{level:8d} {throughput:8.2f} {ps[0]:8.0f} {ps[1]:8.0f} {ps[2]:8.0f} {slowest:8.0f} "
               f"{requests:9d} {server:5d} {refused:5d} {none:5d} {cut:5d}  {target}")
         correct = correct and server == 0 and refused == 0
+    top = runs.get(max(LEVELS), [])
+    if top:  # where the tail is: the kinds of the slowest requests at the highest level
+        samples = sorted((s for r in top for s in r.recorder.samples), key=lambda s: -s.seconds)[:10]
+        print(f"  slowest at {max(LEVELS)}: " + ", ".join(f"{s.label} {s.seconds * 1000:.0f}" for s in samples))
     return correct
 
 
