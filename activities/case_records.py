@@ -20,6 +20,7 @@ from activities.research import write_research_assessment
 from persistence.db import SessionFactory
 from persistence.live_state import keep_live_state
 from persistence.models import CaseEvent, CaseRecord
+from persistence.new_rows import insert_new
 from persistence.unit_of_work import lock_row, write_transaction
 from workflows.case_projection import RecordCaseChange
 
@@ -59,7 +60,7 @@ class CaseActivities:
         if row is None:
             # Not retried: a missing row will not appear by waiting (the API creates it before the workflow).
             raise ApplicationError(f"case {record.case_id} has no row", type="MISSING-ROW", non_retryable=True)
-        session.add(CaseEvent(
+        insert_new(session, CaseEvent(  # Core: a new row (persistence/new_rows.py)
             case_id=record.case_id, seq=record.change.seq, at=change.at, actor_id=change.actor.user_id,
             actor_role=change.actor.role.value, action=change.action, reason=change.reason,
             details=change.details,

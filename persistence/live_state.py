@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from pydantic import ValidationError
+from sqlalchemy import CursorResult, bindparam, select, update
 from sqlmodel import Session
 
 from domain.case_state import CaseState
 from persistence.models import CaseLiveState
+from persistence.new_rows import insert_new
 
 
 def keep_live_state(session: Session, case_id: str, seq: int, state: dict[str, Any], *, new: bool = False) -> None:
@@ -16,12 +18,21 @@ def keep_live_state(session: Session, case_id: str, seq: int, state: dict[str, A
 
     ``new``: the case's row is written in this transaction, so nothing is kept for it yet (no read).
     """
-    kept = None if new else session.get(CaseLiveState, case_id)
-    if kept is None:
-        session.add(CaseLiveState(case_id=case_id, version=seq, state=state))
-    elif kept.version < seq:
-        kept.version, kept.state = seq, state
-        session.add(kept)
+    # Core statements: the kept state is never loaded as an object (persistence/new_rows.py)
+    values = {"kept_case": case_id, "kept_version": seq, "kept_state": state}
+    if not new:
+        if cast(CursorResult[Any], session.execute(_NEWER, values)).rowcount:
+            return
+        if session.scalar(_KEPT, values) is not None:  # a later change's state is there already
+            return
+    insert_new(session, CaseLiveState(case_id=case_id, version=seq, state=state))
+
+
+_TABLE = CaseLiveState.__table__  # type: ignore[attr-defined]  # SQLModel declares no __table__
+_NEWER = (update(_TABLE)
+          .where(_TABLE.c.case_id == bindparam("kept_case"), _TABLE.c.version < bindparam("kept_version"))
+          .values(version=bindparam("kept_version"), state=bindparam("kept_state", type_=_TABLE.c.state.type)))
+_KEPT = select(_TABLE.c.version).where(_TABLE.c.case_id == bindparam("kept_case"))
 
 
 def live_state_kept(session: Session, case_id: str) -> CaseState | None:

@@ -10,6 +10,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from persistence.live_state import keep_live_state
 from persistence.models import CaseClient, CaseEvent, CaseLiveState, CaseRecord
 from persistence.new_rows import insert_new, values_of
 from tests.factories import PERSONAL_CODE
@@ -77,3 +78,29 @@ def test_issue8_a_key_used_before_fails_and_leaves_nothing_of_its_transaction(en
     with Session(engine) as session:
         assert session.get(CaseRecord, "other") is None
         assert session.exec(select(CaseEvent).where(col(CaseEvent.case_id) == "twice")).one().seq == 1
+
+
+def test_case4_the_kept_state_is_the_latest_change_s_whatever_the_order_of_writes(engine: Engine) -> None:
+    now = datetime.now(UTC)
+    with Session(engine) as session:
+        insert_new(session, *_opening("kept", now)[:2])  # a case from before the kept state: no row yet
+        session.commit()
+
+    def keep(seq: int) -> None:
+        with Session(engine) as session:
+            keep_live_state(session, "kept", seq, {"seq": seq})
+            session.commit()
+
+    def kept() -> tuple[int, dict[str, object]]:
+        with Session(engine) as session:
+            row = session.get(CaseLiveState, "kept")
+            assert row is not None
+            return row.version, row.state
+
+    keep(3)  # no row: written
+    assert kept() == (3, {"seq": 3})
+    keep(5)  # a later change: replaces it
+    assert kept() == (5, {"seq": 5})
+    keep(4)  # an earlier change arriving late (a retry): leaves the later state
+    keep(5)  # the same change again: nothing changes
+    assert kept() == (5, {"seq": 5})
