@@ -8,6 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Query, status
 from pydantic import BaseModel, ConfigDict
+from sqlalchemy import bindparam
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -88,11 +89,18 @@ def lock_timesheets(session: Session, row: AssistantRecord) -> None:
     lock_row(session, Municipality, row.municipality)
 
 
-def _hours(session: Session, assistant_id: str, first: date, last: date) -> Decimal:
-    entries = session.exec(select(TimesheetEntry.hours).where(
-        TimesheetEntry.assistant_id == assistant_id, TimesheetEntry.worked_on >= first,
-        TimesheetEntry.worked_on <= last)).all()
-    return sum((Decimal(h) for h in entries), Decimal(0))
+def _hours_day_and_week(session: Session, assistant_id: str, day: date) -> tuple[Decimal, Decimal]:
+    """HRS-2: the hours logged on ``day`` and in its ISO week, by one query (the write lock is held)."""
+    monday, sunday = week_bounds(day)
+    entries = session.execute(_WEEK_HOURS, {"assistant": assistant_id, "monday": monday, "sunday": sunday}).all()
+    that_day = sum((Decimal(hours) for worked_on, hours in entries if worked_on == day), Decimal(0))
+    return that_day, sum((Decimal(hours) for _, hours in entries), Decimal(0))
+
+
+_ENTRIES = TimesheetEntry.__table__  # type: ignore[attr-defined]  # SQLModel declares no __table__
+_WEEK_HOURS = select(_ENTRIES.c.worked_on, _ENTRIES.c.hours).where(
+    _ENTRIES.c.assistant_id == bindparam("assistant"), _ENTRIES.c.worked_on >= bindparam("monday"),
+    _ENTRIES.c.worked_on <= bindparam("sunday"))
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
@@ -116,14 +124,13 @@ def log_hours(body: TimesheetEntryInput, row: ReadableAssistant, principal: Prin
         QuarterlyReport.municipality == row.municipality, QuarterlyReport.year == Quarter.of(day).year,
         QuarterlyReport.quarter == Quarter.of(day).number)).first()
     windows = _windows(session, body.case_id, row.assistant_id)
-    monday, sunday = week_bounds(day)
+    hours_that_day, hours_that_week = _hours_day_and_week(session, row.assistant_id, day)
     amendments = [FteAmendment(effective_from=date.fromisoformat(a["effective_from"]), fte=Decimal(a["fte"]))
                   for a in row.amendments]
     flags = check_entry(
         body, today=local_date(now), phase_on_day=phase_on(row, day, settings),
         case_referred=bool(windows), assignments=windows,
-        hours_that_day=_hours(session, row.assistant_id, day, day),
-        hours_that_week=_hours(session, row.assistant_id, monday, sunday),
+        hours_that_day=hours_that_day, hours_that_week=hours_that_week,
         fte=fte_on(day, amendments),
         quarter_frozen=report is not None and ReportStatus(report.status) in FROZEN,
         limits=TimesheetLimits(max_hours_per_day=settings.max_hours_per_day,
