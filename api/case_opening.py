@@ -144,7 +144,6 @@ def mark_started(session: Session, case_id: str) -> None:
     session.commit()
 
 
-
 @dataclass
 class RepairReport:
     completed: list[str] = field(default_factory=list)
