@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from domain.case_state import Reminder
 from persistence.models import ReminderRecord
-from persistence.new_rows import values_of
+from persistence.new_rows import table_of, values_of
 
 
 def apply_projection(session: Session, row: Any, projection: BaseModel, seq: int, at: datetime) -> None:
@@ -57,7 +57,7 @@ def write_reminders(session: Session, municipality: str, raised: list[Reminder],
             session.execute(_RESOLVE, {"resolving": reminder.reminder_id, "resolved": reminder.resolved_at})
 
 
-_REMINDERS = ReminderRecord.__table__  # type: ignore[attr-defined]  # SQLModel declares no __table__
+_REMINDERS = table_of(ReminderRecord)
 _RAISED_BEFORE = select(_REMINDERS.c.reminder_id).where(
     _REMINDERS.c.reminder_id.in_(bindparam("ids", expanding=True)))
 _INSERT_REMINDERS = insert(_REMINDERS)

@@ -41,14 +41,14 @@ from domain.roles import Actor, Role
 from famassist.settings import Settings
 from persistence.db import SessionFactory
 from persistence.models import CaseClient, CaseEvent, CaseLiveState, CaseRecord
-from persistence.new_rows import insert_new
+from persistence.new_rows import insert_new, table_of
 from persistence.unit_of_work import begin_write, lock_name
 from workflows.client_case import CASE_STATUS, MUNICIPALITY, CaseInput, ClientCaseWorkflow, case_workflow_id
 
 log = structlog.get_logger(__name__)
 
 # Core statements on the table, compiled once: no ORM preparation per opening (persistence/new_rows.py)
-_CASES = CaseRecord.__table__  # type: ignore[attr-defined]  # SQLModel declares no __table__
+_CASES = table_of(CaseRecord)
 _WRITTEN_BEFORE = select(_CASES.c.case_id).where(_CASES.c.case_id == bindparam("case"))
 _MARK_STARTED = update(_CASES).where(_CASES.c.case_id == bindparam("opened")).values(workflow_started=True)
 

@@ -26,6 +26,7 @@ from domain.calendar import local_date, start_of_day
 from domain.figures import Raw, Value, fresh, total
 from domain.roles import Role
 from persistence.models import Municipality
+from persistence.new_rows import table_of
 
 DEFAULT_FROM = date(2020, 1, 1)  # before the first round (November 2020, DOMAIN.md §8)
 
@@ -111,7 +112,7 @@ def fraction(text: str | None) -> Fraction:
 
 def columns(model: type[SQLModel]) -> Any:
     """The table's columns (``CASE.status``), for the GROUP BY statements of the figures."""
-    return model.__table__.c  # type: ignore[attr-defined]
+    return table_of(model).c
 
 
 def read_snapshot(session: Session) -> None:

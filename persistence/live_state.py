@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from domain.case_state import CaseState
 from persistence.models import CaseLiveState
-from persistence.new_rows import insert_new
+from persistence.new_rows import insert_new, table_of
 
 
 def keep_live_state(session: Session, case_id: str, seq: int, state: dict[str, Any], *, new: bool = False) -> None:
@@ -28,7 +28,7 @@ def keep_live_state(session: Session, case_id: str, seq: int, state: dict[str, A
     insert_new(session, CaseLiveState(case_id=case_id, version=seq, state=state))
 
 
-_TABLE = CaseLiveState.__table__  # type: ignore[attr-defined]  # SQLModel declares no __table__
+_TABLE = table_of(CaseLiveState)
 _NEWER = (update(_TABLE)
           .where(_TABLE.c.case_id == bindparam("kept_case"), _TABLE.c.version < bindparam("kept_version"))
           .values(version=bindparam("kept_version"), state=bindparam("kept_state", type_=_TABLE.c.state.type)))

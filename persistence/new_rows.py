@@ -27,10 +27,12 @@ def _insert_into(table: Table) -> Insert:
     return insert(table)
 
 
-def _table_of(row: SQLModel) -> Table:
-    table = getattr(type(row), "__table__", None)
+def table_of(model: type[SQLModel] | SQLModel) -> Table:
+    """The table of a table model (its class or a row of it), for Core statements."""
+    cls = model if isinstance(model, type) else type(model)
+    table = getattr(cls, "__table__", None)
     if not isinstance(table, Table):
-        raise TypeError(f"{type(row).__name__} is not a table model")
+        raise TypeError(f"{cls.__name__} is not a table model")
     return table
 
 
@@ -38,7 +40,7 @@ def values_of(row: SQLModel) -> dict[str, Any]:
     """The row's column values; a column left None that the database fills in (a generated key, a
     default of its own) is left out. The object does not learn a generated key."""
     values: dict[str, Any] = {}
-    for column in _table_of(row).columns:
+    for column in table_of(row).columns:
         value = getattr(row, column.key)
         if value is None and (column.primary_key or column.default is not None or column.server_default is not None):
             continue
@@ -50,4 +52,4 @@ def insert_new(session: Session, *rows: SQLModel) -> None:
     """Insert ``rows`` in this order (parents before the rows that refer to them) in the session's
     transaction. A row whose key exists already fails the statement (``IntegrityError``), as a flush would."""
     for row in rows:
-        session.execute(_insert_into(_table_of(row)), values_of(row))
+        session.execute(_insert_into(table_of(row)), values_of(row))

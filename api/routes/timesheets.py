@@ -30,6 +30,7 @@ from domain.values import ServiceDate
 from famassist.settings import Settings
 from persistence.assignments import as_assignment, case_assignments
 from persistence.models import AssistantRecord, Municipality, QuarterlyReport, TimesheetEntry
+from persistence.new_rows import table_of
 from persistence.unit_of_work import begin_write, lock_row
 
 router = APIRouter(prefix="/assistants/{assistant_id}/timesheet", tags=["hours"])
@@ -97,7 +98,7 @@ def _hours_day_and_week(session: Session, assistant_id: str, day: date) -> tuple
     return that_day, sum((Decimal(hours) for _, hours in entries), Decimal(0))
 
 
-_ENTRIES = TimesheetEntry.__table__  # type: ignore[attr-defined]  # SQLModel declares no __table__
+_ENTRIES = table_of(TimesheetEntry)
 _WEEK_HOURS = select(_ENTRIES.c.worked_on, _ENTRIES.c.hours).where(
     _ENTRIES.c.assistant_id == bindparam("assistant"), _ENTRIES.c.worked_on >= bindparam("monday"),
     _ENTRIES.c.worked_on <= bindparam("sunday"))
