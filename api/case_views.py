@@ -15,7 +15,7 @@ from api.redaction import state_for_ministry
 from api.schemas import CasePublic, CaseRecordPublic, ClientPublic
 from domain.case_state import CaseState
 from persistence.access_log import note_read
-from persistence.db import SessionFactory
+from persistence.db import SessionFactory, read_snapshot
 from persistence.live_state import live_state_kept
 from persistence.models import CaseClient, CaseRecord
 from workflows.client_case import ClientCaseWorkflow, case_workflow_id
@@ -64,8 +64,11 @@ def case_public(session: Session, principal: Principal, case_id: str, live: Case
 def case_as_recorded(session: Session, principal: Principal, case_id: str, *, operation: str) -> CasePublic | None:
     """The case with the state its last recorded change left, read in one go; None when no state is
     kept for it (a run from before ``case_live_state``): then read it with :func:`read_live`."""
-    live = live_state_kept(session, case_id)
-    return None if live is None else case_public(session, principal, case_id, live, operation=operation)
+    read_snapshot(session)  # PostgreSQL reads each statement afresh: a change committed in between would
+    live = live_state_kept(session, case_id)  # pair an older state with a newer row
+    public = None if live is None else case_public(session, principal, case_id, live, operation=operation)
+    session.commit()  # the snapshot ends here; MIN-6's record of the read is written in a transaction of its own
+    return public
 
 
 async def read_live(sessions: SessionFactory, temporal: Client, principal: Principal, case_id: str, *,

@@ -115,20 +115,6 @@ def columns(model: type[SQLModel]) -> Any:
     return table_of(model).c
 
 
-def read_snapshot(session: Session) -> None:
-    """Every statement of the answer reads one snapshot of the database, as it was at the first.
-
-    A figure read from a running total and the rows at the range's edges (api/ministry_tallies.py) is
-    then exact however many writes commit meanwhile. PostgreSQL: a ``REPEATABLE READ`` transaction
-    (read only: it never fails to serialise); SQLite: a deferred ``BEGIN`` (WAL: a reader's snapshot
-    holds until its transaction ends; pysqlite would begin none for reads alone). Call it first.
-    """
-    if session.get_bind().dialect.name == "sqlite":
-        session.connection().exec_driver_sql("BEGIN")
-    else:
-        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
-
-
 def check_municipality(session: Session, scope: Scope) -> None:
     """404 for a municipality the service does not know (one statement, whatever the country's size)."""
     if scope.municipality is not None and session.exec(

@@ -90,3 +90,18 @@ def session_factory(engine: Engine) -> SessionFactory:
         return Session(engine, expire_on_commit=False)
 
     return new_session
+
+
+def read_snapshot(session: Session) -> None:
+    """Every statement of the answer reads one snapshot of the database, as it was at the first.
+
+    A figure read from a running total and the rows at the range's edges (api/ministry_tallies.py), or
+    a case's kept state and its row (api/case_views.py), is then exact however many writes commit
+    meanwhile. PostgreSQL: a ``REPEATABLE READ`` transaction
+    (read only: it never fails to serialise); SQLite: a deferred ``BEGIN`` (WAL: a reader's snapshot
+    holds until its transaction ends; pysqlite would begin none for reads alone). Call it first.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        session.connection().exec_driver_sql("BEGIN")
+    else:
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})

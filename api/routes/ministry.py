@@ -28,8 +28,9 @@ from api.ministry_figures import (
     timeliness_figures,
 )
 from api.ministry_outcomes import MONEY_TALLY, OUTCOMES, money, money_figures, outcomes, outcomes_figures
-from api.ministry_scope import Figures, ScopeDep, answer, check_municipality, read_snapshot
+from api.ministry_scope import Figures, ScopeDep, answer, check_municipality
 from api.problems import PROBLEM_JSON
+from persistence.db import read_snapshot
 
 router = APIRouter(prefix="/ministry", tags=["ministry"])
 

@@ -208,7 +208,7 @@ def test_min3_to_min5_an_answers_statements_read_one_snapshot_while_writes_commi
     """A running total read first and the rows at the edges read next see the same moment (api/ministry_scope.py)."""
     from sqlmodel import Session, func
 
-    from api.ministry_scope import read_snapshot
+    from persistence.db import read_snapshot
 
     _municipalities_and_assistants(engine)
     with Session(engine) as reader:
