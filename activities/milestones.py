@@ -13,7 +13,6 @@ from datetime import date
 
 from domain.calendar import local_date
 from domain.case_state import CaseChange
-from persistence.models import CaseRecord
 
 
 def _day(change: CaseChange, field: str) -> date:
@@ -21,13 +20,16 @@ def _day(change: CaseChange, field: str) -> date:
     return date.fromisoformat(given) if isinstance(given, str) else local_date(change.at)
 
 
-def note_milestones(row: CaseRecord, change: CaseChange) -> None:
-    """Set the decision's, the first referral's and the closure's days (and the service days) on ``row``."""
+def milestones(change: CaseChange, applied_on: date, first_referred_on: date | None) -> dict[str, object]:
+    """The columns of ``case_record`` that ``change`` sets: the decision's, the first referral's or the
+    closure's day (and the days between), given the row's application day and first referral's day."""
     if change.action.startswith("decision_"):  # §5.3: MIN-3 counts decisions within the due period
-        row.decided_on = _day(change, "decided_on")
-        row.decision_days = (row.decided_on - row.applied_on).days
-    elif change.action == "referred" and row.first_referred_on is None:  # MIN-2: waiting ends; MIN-4: service starts
-        row.first_referred_on = _day(change, "referred_on")
-    elif change.action == "closed":  # MIN-4: closures by reason, service duration
-        row.closed_on = _day(change, "closed_on")
-        row.service_days = (row.closed_on - row.first_referred_on).days if row.first_referred_on else None
+        decided_on = _day(change, "decided_on")
+        return {"decided_on": decided_on, "decision_days": (decided_on - applied_on).days}
+    if change.action == "referred" and first_referred_on is None:  # MIN-2: waiting ends; MIN-4: service starts
+        return {"first_referred_on": _day(change, "referred_on")}
+    if change.action == "closed":  # MIN-4: closures by reason, service duration
+        closed_on = _day(change, "closed_on")
+        return {"closed_on": closed_on,
+                "service_days": (closed_on - first_referred_on).days if first_referred_on else None}
+    return {}

@@ -10,7 +10,7 @@ from alembic import command
 from sqlalchemy import insert
 from sqlalchemy.engine import Engine
 
-from activities.milestones import note_milestones
+from activities.milestones import milestones
 from domain.case_state import CaseChange
 from persistence.db import session_factory
 from persistence.migrate import alembic_config, upgrade
@@ -21,17 +21,21 @@ T0 = datetime(2026, 9, 1, 8, tzinfo=UTC)
 
 
 def test_min3_min4_a_cases_decision_referral_and_closure_days_are_noted_from_its_changes() -> None:
-    row = CaseRecord(case_id="c", municipality="CESIS", status="assessed", case_manager_id="sw",
-                     applied_on=date(2026, 8, 1), created_at=T0, updated_at=T0)
+    applied_on = date(2026, 8, 1)
 
     def change(action: str, at: datetime, **details: object) -> CaseChange:
         return CaseChange(seq=1, action=action, actor=SOCIAL_WORKER, at=at, details=details)
-    note_milestones(row, change("decision_granted", T0, decided_on="2026-08-20"))
-    note_milestones(row, change("referred", datetime(2026, 9, 1, 22, 30, tzinfo=UTC)))  # 2 Sept in Riga
-    note_milestones(row, change("re-referred", T0, referred_on="2026-10-01"))  # not the first referral
-    note_milestones(row, change("closed", T0, closed_on="2026-11-01"))
-    assert (row.decided_on, row.decision_days, row.first_referred_on) == (date(2026, 8, 20), 19, date(2026, 9, 2))
-    assert (row.closed_on, row.service_days) == (date(2026, 11, 1), 60)
+    assert milestones(change("decision_granted", T0, decided_on="2026-08-20"), applied_on, None) == {
+        "decided_on": date(2026, 8, 20), "decision_days": 19}
+    first = milestones(change("referred", datetime(2026, 9, 1, 22, 30, tzinfo=UTC)), applied_on, None)
+    assert first == {"first_referred_on": date(2026, 9, 2)}  # 2 Sept in Riga
+    assert milestones(change("referred", T0), applied_on, date(2026, 9, 2)) == {}  # not the first referral
+    assert milestones(change("re-referred", T0, referred_on="2026-10-01"), applied_on, date(2026, 9, 2)) == {}
+    assert milestones(change("closed", T0, closed_on="2026-11-01"), applied_on, date(2026, 9, 2)) == {
+        "closed_on": date(2026, 11, 1), "service_days": 60}
+    assert milestones(change("closed", T0, closed_on="2026-11-01"), applied_on, None) == {
+        "closed_on": date(2026, 11, 1), "service_days": None}  # closed before any referral
+    assert milestones(change("visit_recorded", T0), applied_on, date(2026, 9, 2)) == {}
 
 
 def test_migration_0012_fills_the_days_of_cases_recorded_before_it(database_url: str, engine: Engine) -> None:
