@@ -56,6 +56,11 @@ def rows(name: str, f: Figures, cpu: tuple[float, float]) -> dict[str, str]:
     }
 
 
+def turn_lines(table: dict[str, Figures]) -> list[str]:
+    """Where each round's wall time went (a turn waits for its slowest chain of requests)."""
+    return [f"{name}: wall time by turn: {figures.turns()}" for name, figures in table.items()]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", choices=sorted(ROUNDS))
@@ -65,6 +70,7 @@ def main() -> int:
     args = parser.parse_args()
     quiet_logs()
     table: dict[str, dict[str, str]] = {}
+    rounds: dict[str, Figures] = {}
     unexpected = False
     for name, options in ROUNDS.items():
         if args.only and name != args.only:
@@ -79,6 +85,7 @@ def main() -> int:
         figures = asyncio.run(simulate(options))
         after = cpu_seconds()
         table[name] = rows(name, figures, (after[0] - before[0], after[1] - before[1]))
+        rounds[name] = figures
         unexpected = unexpected or bool(figures.unexpected)
         print(f"{name}: " + "; ".join(f"{k} {v}" for k, v in table[name].items()), file=sys.stderr, flush=True)
     labels = list(next(iter(table.values())))
@@ -86,6 +93,7 @@ def main() -> int:
     print(f"{'':{width}}  " + "  ".join(f"{name:>22}" for name in table))
     for label in labels:
         print(f"{label:{width}}  " + "  ".join(f"{table[name][label]:>22}" for name in table))
+    print("\n".join(turn_lines(rounds)))
     print(f"load average (1, 5, 15 min) at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())} "
           f"on {os.cpu_count()} CPUs")
     return 1 if unexpected else 0

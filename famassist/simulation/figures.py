@@ -34,6 +34,8 @@ class Figures:
     unexpected: list[str] = field(default_factory=list)
     simulated_days: int = 0
     wall_seconds: float = 0.0
+    # where the wall time went: the people's turns of every week (round.py), the clock's skips
+    turn_seconds: dict[str, float] = field(default_factory=dict)
     worker_cpu_seconds: list[float] = field(default_factory=list)  # each worker process's (none: in-process)
 
     @property
@@ -63,7 +65,11 @@ class Figures:
             f"requests {sum(self.requests.values())} ({statuses}); unexpected answers {len(self.unexpected)}",
             f"simulated days {self.simulated_days}, wall time {self.wall_seconds:.1f} s"
             + "".join(f", worker process CPU {cpu:.1f} s" for cpu in self.worker_cpu_seconds),
+            f"wall time by turn: {self.turns()}",
         ]
+
+    def turns(self) -> str:
+        return ", ".join(f"{turn} {seconds:.1f} s" for turn, seconds in self.turn_seconds.items()) or "none"
 
 
 def collect(session: Session, end: datetime) -> Figures:

@@ -2,15 +2,20 @@
 way), and in each week everyone acts at once (asyncio.gather, no limit), in three turns so a
 seed gives the same round every time: assistants log the week's visits and hours; each
 municipality refers its granted cases in turn (its assistants' loads settled during the skip);
-then social workers take their cases' other steps.
+then social workers take their cases' other steps. The quarter's reports follow.
+
+The wall time each turn took, summed over the weeks, is among the figures (``turn_seconds``):
+a turn ends with its slowest chain of requests, so it says where the round waits.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections import defaultdict
+from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -37,6 +42,21 @@ async def _noon(st: Stage) -> None:
     await st.clock.skip(day_zero_noon(now) - now)
 
 
+class Turns:
+    """The wall time of each turn, summed over the round."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    @contextlib.contextmanager
+    def timed(self, turn: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[turn] = self.seconds.get(turn, 0.0) + time.perf_counter() - started
+
+
 def quiet_logs() -> None:
     """For the command and the benchmark: the API logs every request, the SDK every refused reservation."""
     configure_logging("console", "WARNING")
@@ -46,16 +66,17 @@ def quiet_logs() -> None:
 async def simulate(options: Options, workdir: Path | None = None) -> Figures:
     """Run one round; the figures printed by ``famassist simulate``."""
     scenario = build(options)
-    started = time.perf_counter()
+    started, turns = time.perf_counter(), Turns()
     async with stage(options.settings, workdir, options.worker_processes) as st:
         people = People(st.http, st.settings, options.in_flight)
         await _noon(st)
         first = await st.clock.catch_up()
         day0 = local_date(first)
         end = add_months(day0, 12 * options.years)
-        await asyncio.gather(*(join(people, m, day0) for m in scenario.municipalities))
         assistants = [AssistantCourse(plan) for plan in scenario.assistants]
-        await asyncio.gather(*(a.start(people, day0) for a in assistants))
+        with turns.timed("joining"):
+            await asyncio.gather(*(join(people, m, day0) for m in scenario.municipalities))
+            await asyncio.gather(*(a.start(people, day0) for a in assistants))
         cases = [CaseCourse(plan) for plan in scenario.cases]
         reports: list[ReportCourse] = []
         quarter = Quarter.of(day0)
@@ -65,17 +86,20 @@ async def simulate(options: Options, workdir: Path | None = None) -> Figures:
             today = local_date(now)
             people.new_day()
             if week < options.weeks:
-                await _week(people, st, cases, assistants, week, today)
-            while quarter.ends_on < today and quarter.ends_on <= end:
-                reports += [ReportCourse(report_id=r, municipality=r.rsplit("-", 1)[0], quarter=quarter,
-                                         plan=scenario.report_plan(r.rsplit("-", 1)[0], plan_label(quarter, day0)),
-                                         started_week=week)
-                            for r in await start_reports(st.env, st.settings, quarter, codes)]
-                quarter = quarter.next()
-            await asyncio.gather(*(r.act(people, week, today) for r in reports if r.status != "paid"))
+                await _week(people, st, cases, assistants, week, today, turns)
+            with turns.timed("reports"):
+                while quarter.ends_on < today and quarter.ends_on <= end:
+                    reports += [ReportCourse(report_id=r, municipality=r.rsplit("-", 1)[0], quarter=quarter,
+                                             plan=scenario.report_plan(r.rsplit("-", 1)[0],
+                                                                       plan_label(quarter, day0)),
+                                             started_week=week)
+                                for r in await start_reports(st.env, st.settings, quarter, codes)]
+                    quarter = quarter.next()
+                await asyncio.gather(*(r.act(people, week, today) for r in reports if r.status != "paid"))
             if week >= options.weeks and all(r.status == "paid" for r in reports):
                 break
-            now = await st.clock.skip(timedelta(days=7))
+            with turns.timed("clock"):
+                now = await st.clock.skip(timedelta(days=7))
             week += 1
         last = await st.clock.catch_up()
         with session_factory(make_engine(st.settings.database_url))() as session:
@@ -84,20 +108,24 @@ async def simulate(options: Options, workdir: Path | None = None) -> Figures:
     figures.refusals, figures.requests, figures.unexpected = people.refusals, people.answers, people.unexpected
     figures.simulated_days = (local_date(last) - day0).days
     figures.wall_seconds = time.perf_counter() - started
+    figures.turn_seconds = turns.seconds
     figures.worker_cpu_seconds = [w.cpu_seconds for w in st.workers if w.cpu_seconds is not None]
     return figures
 
 
 async def _week(people: People, st: Stage, cases: list[CaseCourse], assistants: list[AssistantCourse],
-                week: int, today: date) -> None:
+                week: int, today: date, turns: Turns) -> None:
     by_id = {a.plan.assistant_id: a for a in assistants}
     for case in cases:
         case.plan_visit(week, today, lambda c, day, hours: by_id[c.referred_to or ""].visits.append(
             (c.case_id, c.plan.key, day, hours)))
-    await asyncio.gather(*(a.week(people, week, today) for a in assistants))
+    with turns.timed("assistants"):
+        await asyncio.gather(*(a.week(people, week, today) for a in assistants))
     granted: dict[str, list[CaseCourse]] = defaultdict(list)
     for case in cases:
         if case.step == "granted":
             granted[case.plan.municipality].append(case)
-    await asyncio.gather(*(refer_in_turn(people, waiting, week, today) for waiting in granted.values()))
-    await asyncio.gather(*(c.week(people, st.settings, week, today) for c in cases))
+    with turns.timed("referrals"):
+        await asyncio.gather(*(refer_in_turn(people, waiting, week, today) for waiting in granted.values()))
+    with turns.timed("social workers"):
+        await asyncio.gather(*(c.week(people, st.settings, week, today) for c in cases))
