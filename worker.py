@@ -23,7 +23,7 @@ from typing import Any
 
 import structlog
 from temporalio.client import Client
-from temporalio.worker import Worker, WorkflowRunner
+from temporalio.worker import PollerBehaviorSimpleMaximum, Worker, WorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.assistant_records import AssistantActivities
@@ -133,6 +133,8 @@ def build_workers(client: Client, settings: Settings, task_queue: str | None = N
         max_concurrent_local_activities=settings.worker_max_concurrent_local_activities,
         max_cached_workflows=settings.worker_max_cached_workflows,
         max_concurrent_workflow_tasks=settings.worker_max_concurrent_workflow_tasks,
+        workflow_task_poller_behavior=PollerBehaviorSimpleMaximum(settings.worker_workflow_task_polls),
+        nonsticky_to_sticky_poll_ratio=settings.worker_task_queue_poll_ratio,
         workflow_runner=for_converter(workflow_runner, client.data_converter), graceful_shutdown_timeout=shutdown)
     writer = Worker(
         client, task_queue=records_queue(queue), activities=records, activity_executor=record_threads,

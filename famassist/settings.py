@@ -60,6 +60,12 @@ class Settings(BaseSettings):
     # --- the worker, sized for a national roll-out (15,000 active cases) ------
     worker_max_cached_workflows: int = Field(default=20_000, ge=0)  # running workflows kept in memory (SDK: 1,000)
     worker_max_concurrent_workflow_tasks: int = Field(default=100, ge=1)
+    # Polls for workflow tasks open at once, split between the task queue (the first task of every new
+    # workflow, and the workflows not in this worker's cache) and this worker's sticky queue (the rest)
+    # by the ratio. The SDK's 5 and 0.2 leave one poll for the task queue: 64 cases opened at once then
+    # waited in line for their first tasks, and their assessments with them (bench/README.md, issue 8).
+    worker_workflow_task_polls: int = Field(default=20, ge=2)
+    worker_task_queue_poll_ratio: float = Field(default=0.5, gt=0, le=1)  # the SDK's nonsticky_to_sticky_poll_ratio
     worker_max_concurrent_activities: int = Field(default=100, ge=1)  # the task queue's: reservations (CAP-6)
     worker_max_concurrent_record_activities: int = Field(default=16, ge=1)  # the records queue's: database writes
     worker_activity_threads: int = Field(default=16, ge=1)  # the records queue's threads: ≥ its activities

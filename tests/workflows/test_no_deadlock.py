@@ -22,6 +22,7 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.common import SearchAttributeKey
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import PollerBehaviorSimpleMaximum
 
 from domain.calendar import local_date
 from domain.case_commands import Assess, Decide, RecordVisit, Refer, ReportSignificantChange, StartService
@@ -52,10 +53,12 @@ async def dev_server() -> AsyncIterator[WorkflowEnvironment]:
 
 
 def few_slots(database_url: str) -> Settings:
-    """Two activity slots and two threads a queue: far fewer than the referrals at once."""
+    """Two activity slots and two threads a queue, two polls for workflow tasks (one on the task
+    queue, one on the sticky queue): far fewer than the referrals at once."""
     return Settings(database_url=database_url, task_queue=f"crowd-{uuid.uuid4().hex[:8]}",
                     worker_max_concurrent_activities=2, worker_max_concurrent_record_activities=2,
                     worker_activity_threads=2, worker_max_concurrent_local_activities=2,
+                    worker_workflow_task_polls=2,
                     worker_db_pool_size=4, worker_db_max_overflow=0,
                     worker_shutdown_seconds=1)
 
@@ -93,7 +96,10 @@ async def test_cap6_twelve_concurrent_referrals_on_two_slots_finish_without_wait
     assistants = [an_assistant() for _ in range(4)]  # 1.0 FTE each: four families' places (CAP-2)
     now = datetime.now(UTC)
     async with AsyncExitStack() as stack:
-        await stack.enter_async_context(build_workers(client, settings))
+        workers = await stack.enter_async_context(build_workers(client, settings))
+        config = workers.workers[0].config()
+        assert config["workflow_task_poller_behavior"] == PollerBehaviorSimpleMaximum(2)
+        assert config["nonsticky_to_sticky_poll_ratio"] == settings.worker_task_queue_poll_ratio
         for assistant in assistants:
             await stack.enter_async_context(
                 serving_pilot(client, sessions, settings.task_queue, assistant.user_id, "CESIS", now))
