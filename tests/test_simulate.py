@@ -75,7 +75,7 @@ async def test_a_small_round_prints_figures_the_database_and_the_rules_bear_out(
     printed = "\n".join(figures.lines())
     assert f"paid in total: {figures.total_paid} EUR" in printed and "CAP refusals" in printed
     # where the wall time went: every turn of the week, within the round's wall time
-    assert list(figures.turn_seconds) == ["joining", "assistants", "referrals", "social workers", "reports", "clock"]
+    assert list(figures.turn_seconds) == ["joining", "assistants", "referrals, steps and reports", "closures", "clock"]
     assert 0 < sum(figures.turn_seconds.values()) <= figures.wall_seconds
     assert f"wall time by turn: joining {figures.turn_seconds['joining']:.1f} s, assistants" in printed
 

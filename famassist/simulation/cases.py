@@ -79,10 +79,18 @@ class CaseCourse:
         n = min(served_weeks // self.plan.every, len(self.plan.hours) - 1)
         visit(self, max(today - timedelta(days=self.plan.visit_days[n]), self.starts_on), self.plan.hours[n])
 
+    def _review_due(self, today: date) -> bool:
+        """§5.6: the review falls due 12 days before the period ends (a late one 9 days after, escalated)."""
+        return today >= self.period_end + timedelta(days=9 if self.plan.late_review else -12)
+
+    def closes(self, today: date) -> bool:
+        """This week's step is the closure (it frees the assistant's place: the round takes it after the
+        week's referrals)."""
+        return self.step == "serving" and self._review_due(today) and not (self.plan.extended and self.period == 1)
+
     async def _serve(self, people: People, settings: Settings, week: int, today: date) -> None:
         """The review when it falls due (§5.6; a late one after the escalation), then extension or closure."""
-        review_from = self.period_end + timedelta(days=9 if self.plan.late_review else -12)
-        if today < review_from:
+        if not self._review_due(today):
             return
         path = f"/cases/{self.case_id}"
         if self.plan.extended and self.period == 1:

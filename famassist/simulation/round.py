@@ -1,8 +1,13 @@
 """The round, week by week: the server's clock skips a week at a time (its timers fire on the
-way), and in each week everyone acts at once (asyncio.gather, no limit), in three turns so a
-seed gives the same round every time: assistants log the week's visits and hours; each
-municipality refers its granted cases in turn (its assistants' loads settled during the skip);
-then social workers take their cases' other steps. The quarter's reports follow.
+way), and in each week everyone acts at once (asyncio.gather, no limit), in turns so a seed gives
+the same round every time:
+
+1. assistants log the week's visits and hours (the quarter's hours are in before its report);
+2. at the same time: each municipality refers its granted cases in turn (its assistants' loads
+   settled during the skip), social workers take their cases' other steps, and the quarters'
+   reports take theirs. None of these changes what another reads: a referral's answer depends on
+   the assistants' clients, which only referrals and closures change, and a report reads hours;
+3. closures, which free assistants' places, after the week's referrals.
 
 The wall time each turn took, summed over the weeks, is among the figures (``turn_seconds``):
 a turn ends with its slowest chain of requests, so it says where the round waits.
@@ -85,9 +90,12 @@ async def simulate(options: Options, workdir: Path | None = None) -> Figures:
         while week < options.weeks + TAIL_WEEKS:
             today = local_date(now)
             people.new_day()
-            if week < options.weeks:
-                await _week(people, st, cases, assistants, week, today, turns)
-            with turns.timed("reports"):
+            serving = week < options.weeks
+            closing = [c for c in cases if c.closes(today)] if serving else []
+            if serving:
+                with turns.timed("assistants"):
+                    await _assistants_turn(people, cases, assistants, week, today)
+            with turns.timed("referrals, steps and reports"):
                 while quarter.ends_on < today and quarter.ends_on <= end:
                     reports += [ReportCourse(report_id=r, municipality=r.rsplit("-", 1)[0], quarter=quarter,
                                              plan=scenario.report_plan(r.rsplit("-", 1)[0],
@@ -95,7 +103,12 @@ async def simulate(options: Options, workdir: Path | None = None) -> Figures:
                                              started_week=week)
                                 for r in await start_reports(st.env, st.settings, quarter, codes)]
                     quarter = quarter.next()
-                await asyncio.gather(*(r.act(people, week, today) for r in reports if r.status != "paid"))
+                await asyncio.gather(
+                    *((_referrals_and_steps(people, st, cases, closing, week, today),) if serving else ()),
+                    *(r.act(people, week, today) for r in reports if r.status != "paid"))
+            if serving:
+                with turns.timed("closures"):
+                    await asyncio.gather(*(c.week(people, st.settings, week, today) for c in closing))
             if week >= options.weeks and all(r.status == "paid" for r in reports):
                 break
             with turns.timed("clock"):
@@ -113,19 +126,22 @@ async def simulate(options: Options, workdir: Path | None = None) -> Figures:
     return figures
 
 
-async def _week(people: People, st: Stage, cases: list[CaseCourse], assistants: list[AssistantCourse],
-                week: int, today: date, turns: Turns) -> None:
+async def _assistants_turn(people: People, cases: list[CaseCourse], assistants: list[AssistantCourse],
+                           week: int, today: date) -> None:
     by_id = {a.plan.assistant_id: a for a in assistants}
     for case in cases:
         case.plan_visit(week, today, lambda c, day, hours: by_id[c.referred_to or ""].visits.append(
             (c.case_id, c.plan.key, day, hours)))
-    with turns.timed("assistants"):
-        await asyncio.gather(*(a.week(people, week, today) for a in assistants))
+    await asyncio.gather(*(a.week(people, week, today) for a in assistants))
+
+
+async def _referrals_and_steps(people: People, st: Stage, cases: list[CaseCourse], closing: list[CaseCourse],
+                               week: int, today: date) -> None:
+    """The week's referrals and the cases' other steps, at once; the ``closing`` cases wait for the referrals."""
     granted: dict[str, list[CaseCourse]] = defaultdict(list)
     for case in cases:
         if case.step == "granted":
             granted[case.plan.municipality].append(case)
-    with turns.timed("referrals"):
-        await asyncio.gather(*(refer_in_turn(people, waiting, week, today) for waiting in granted.values()))
-    with turns.timed("social workers"):
-        await asyncio.gather(*(c.week(people, st.settings, week, today) for c in cases))
+    stepping = [c for c in cases if c.step != "granted" and c not in closing]
+    await asyncio.gather(*(refer_in_turn(people, waiting, week, today) for waiting in granted.values()),
+                         *(c.week(people, st.settings, week, today) for c in stepping))
