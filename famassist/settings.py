@@ -62,10 +62,12 @@ class Settings(BaseSettings):
     worker_max_concurrent_workflow_tasks: int = Field(default=100, ge=1)
     # Polls for workflow tasks open at once, split between the task queue (the first task of every new
     # workflow, and the workflows not in this worker's cache) and this worker's sticky queue (the rest)
-    # by the ratio. The SDK's 5 and 0.2 leave one poll for the task queue: 64 cases opened at once then
-    # waited in line for their first tasks, and their assessments with them (bench/README.md, issue 8).
-    worker_workflow_task_polls: int = Field(default=20, ge=2)
-    worker_task_queue_poll_ratio: float = Field(default=0.5, gt=0, le=1)  # the SDK's nonsticky_to_sticky_poll_ratio
+    # by the ratio. The SDK's 5 and 0.2 leave one poll on the task queue: in a burst of openings the new
+    # cases' first tasks wait in line, after their answers, and a step sent at once waits with them. 20
+    # and 0.5 take them at once instead, in the burst's CPU time, and POST /cases answers fewer a
+    # second (bench/README.md, 2026-11-25): so the SDK's are kept; raise them for bursts of steps.
+    worker_workflow_task_polls: int = Field(default=5, ge=2)
+    worker_task_queue_poll_ratio: float = Field(default=0.2, gt=0, le=1)  # the SDK's nonsticky_to_sticky_poll_ratio
     worker_max_concurrent_activities: int = Field(default=100, ge=1)  # the task queue's: reservations (CAP-6)
     worker_max_concurrent_record_activities: int = Field(default=16, ge=1)  # the records queue's: database writes
     worker_activity_threads: int = Field(default=16, ge=1)  # the records queue's threads: ≥ its activities

@@ -16,8 +16,6 @@ def test_the_defaults_cache_more_workflows_than_there_are_active_cases_nationall
     assert settings.worker_activity_threads >= settings.worker_max_concurrent_record_activities
     assert settings.worker_db_pool_size + settings.worker_db_max_overflow >= (
         settings.worker_activity_threads + settings.worker_max_concurrent_local_activities)
-    # more than the SDK's one poll on the task queue, where every new workflow's first task waits
-    assert settings.worker_workflow_task_polls * settings.worker_task_queue_poll_ratio >= 5
 
 
 def test_fewer_threads_than_record_slots_are_refused() -> None:
