@@ -1,17 +1,24 @@
-"""Projects an assistant's pilot workflow into the database, idempotently (as for cases)."""
+"""Projects an assistant's pilot workflow into the database, idempotently (as for cases).
+
+The row is read, locked and updated by Core statements compiled once, as a case's is
+(activities/case_records.py): no ORM object is loaded or flushed.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 import structlog
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.projection import apply_projection, write_reminders
+from activities.projection import write_reminders
 from persistence.db import SessionFactory
 from persistence.models import AssistantEvent, AssistantRecord
-from persistence.unit_of_work import lock_row, write_transaction
+from persistence.new_rows import insert_new, table_of
+from persistence.unit_of_work import write_transaction
 from workflows.assistant_projection import RecordAssistantChange
 
 log = structlog.get_logger(__name__)
@@ -27,23 +34,34 @@ class AssistantActivities:
         change = record.change
         try:
             with write_transaction(self._sessions) as session:
-                lock_row(session, AssistantRecord, record.assistant_id)  # one change of a pilot at a time
-                found = session.exec(select(AssistantEvent.id).where(
-                    AssistantEvent.assistant_id == record.assistant_id, AssistantEvent.seq == change.seq)).first()
-                if found is not None:
+                # One change of a pilot at a time: the row locked (PostgreSQL; SQLite's write
+                # transaction holds the database's lock already).
+                version = session.execute(_VERSION_LOCKED, {"assistant_id": record.assistant_id}).scalar()
+                if session.execute(_RECORDED_BEFORE, {"assistant_id": record.assistant_id, "seq": change.seq}).first():
                     return False
-                row = session.get(AssistantRecord, record.assistant_id)
-                if row is None:
+                if version is None:
                     raise ApplicationError(f"assistant {record.assistant_id} has no row", type="MISSING-ROW",
                                            non_retryable=True)
-                session.add(AssistantEvent(
+                insert_new(session, AssistantEvent(
                     assistant_id=record.assistant_id, seq=change.seq, at=change.at, actor_id=change.actor.user_id,
                     actor_role=change.actor.role.value, action=change.action, reason=change.reason,
                     details=change.details))
-                apply_projection(session, row, record.projection, change.seq, change.at)
+                if version < change.seq:  # unless a newer change has been projected already
+                    values: dict[str, Any] = {**record.projection.model_dump(), "version": change.seq,
+                                              "updated_at": change.at}
+                    session.execute(update(_ASSISTANTS).where(_ASSISTANTS.c.assistant_id == record.assistant_id)
+                                    .values(values))
                 write_reminders(session, record.municipality, change.raised, change.resolved,
                                 assistant_id=record.assistant_id)
         except IntegrityError:
             return False
         log.info("assistant change recorded", assistant_id=record.assistant_id, seq=change.seq, action=change.action)
         return True
+
+
+_ASSISTANTS = table_of(AssistantRecord)
+_VERSION_LOCKED = (select(_ASSISTANTS.c.version).where(_ASSISTANTS.c.assistant_id == bindparam("assistant_id"))
+                   .with_for_update(key_share=True))  # PostgreSQL: FOR NO KEY UPDATE, as lock_row takes it
+_EVENTS = table_of(AssistantEvent)
+_RECORDED_BEFORE = select(_EVENTS.c.id).where(_EVENTS.c.assistant_id == bindparam("assistant_id"),
+                                              _EVENTS.c.seq == bindparam("seq"))

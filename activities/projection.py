@@ -1,27 +1,13 @@
-"""Shared by the projection activities: the read-model row and the reminders."""
+"""Shared by the projection activities: the reminders a change raises or resolves."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
-
-from pydantic import BaseModel
 from sqlalchemy import bindparam, insert, select, update
 from sqlmodel import Session
 
 from domain.case_state import Reminder
 from persistence.models import ReminderRecord
 from persistence.new_rows import table_of, values_of
-
-
-def apply_projection(session: Session, row: Any, projection: BaseModel, seq: int, at: datetime) -> None:
-    """Update the row unless a newer change has been projected already."""
-    if row.version < seq:
-        for field, value in projection.model_dump().items():
-            setattr(row, field, value)
-        row.version = seq
-        row.updated_at = at
-        session.add(row)
 
 
 def reminder_row(reminder: Reminder, municipality: str, *, case_id: str | None = None,
