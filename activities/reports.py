@@ -6,6 +6,7 @@ from datetime import date
 from decimal import Decimal
 
 import structlog
+from sqlalchemy import bindparam, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 from temporalio import activity
@@ -17,6 +18,7 @@ from domain.quarters import Quarter
 from domain.report_state import FROZEN, ReportStatus, SnapshotSummary
 from persistence.db import SessionFactory
 from persistence.models import CooperationAgreement, Municipality, QuarterlyReport, ReportEvent
+from persistence.new_rows import insert_new, table_of
 from persistence.unit_of_work import lock_row, write_transaction
 from workflows.report_messages import BuildSnapshot, OpenReport, RecordReportChange
 
@@ -91,29 +93,32 @@ class ReportActivities:
 
     @activity.defn(name="record_report_change")
     def record_report_change(self, record: RecordReportChange) -> bool:
+        """Write one change; returns False when it was written before (a retry).
+
+        By Core statements (issue 8): the report's row is locked and updated without loading it,
+        so its snapshot (the JSON of every assistant's lines, the largest column there is) is
+        neither read nor parsed for a change that leaves it as it is.
+        """
         change = record.change
         try:
             with write_transaction(self._sessions) as session:
-                lock_row(session, QuarterlyReport, record.report_id)  # one change of the report at a time
-                found = session.exec(select(ReportEvent.id).where(ReportEvent.report_id == record.report_id,
-                                                                  ReportEvent.seq == change.seq)).first()
-                if found is not None:
+                # One change of the report at a time: the row locked (PostgreSQL; SQLite's write
+                # transaction holds the database's lock already).
+                version = session.execute(_VERSION_LOCKED, {"report_id": record.report_id}).scalar()
+                if session.execute(_RECORDED_BEFORE, {"report_id": record.report_id, "seq": change.seq}).first():
                     return False
-                report = session.get(QuarterlyReport, record.report_id)
-                if report is None:
+                if version is None:
                     raise ApplicationError(f"report {record.report_id} has no row", type="MISSING-ROW",
                                            non_retryable=True)
-                session.add(ReportEvent(report_id=record.report_id, seq=change.seq, at=change.at,
-                                        actor_id=change.actor.user_id, actor_role=change.actor.role.value,
-                                        action=change.action, reason=change.reason, details=change.details))
-                if report.version < change.seq:
-                    report.status = record.status
-                    report.returned_reasons = record.returned_reasons
-                    report.payment_date = record.payment_date
-                    report.payment_reference = record.payment_reference
-                    report.version = change.seq
-                    report.updated_at = change.at
-                    session.add(report)
+                insert_new(session, ReportEvent(
+                    report_id=record.report_id, seq=change.seq, at=change.at, actor_id=change.actor.user_id,
+                    actor_role=change.actor.role.value, action=change.action, reason=change.reason,
+                    details=change.details))
+                if version < change.seq:  # unless a newer change has been projected already
+                    session.execute(update(_REPORTS).where(_REPORTS.c.report_id == record.report_id).values(
+                        status=record.status, returned_reasons=record.returned_reasons,
+                        payment_date=record.payment_date, payment_reference=record.payment_reference,
+                        version=change.seq, updated_at=change.at))
                 write_reminders(session, record.municipality, change.raised, change.resolved,
                                 report_id=record.report_id)
         except IntegrityError:
@@ -121,3 +126,11 @@ class ReportActivities:
         log.info("report change recorded", report_id=record.report_id, seq=change.seq, action=change.action)
         return True
 
+
+
+_REPORTS = table_of(QuarterlyReport)
+_VERSION_LOCKED = (select(_REPORTS.c.version).where(_REPORTS.c.report_id == bindparam("report_id"))
+                   .with_for_update(key_share=True))  # PostgreSQL: FOR NO KEY UPDATE, as lock_row takes it
+_EVENTS = table_of(ReportEvent)
+_RECORDED_BEFORE = select(_EVENTS.c.id).where(_EVENTS.c.report_id == bindparam("report_id"),
+                                              _EVENTS.c.seq == bindparam("seq"))

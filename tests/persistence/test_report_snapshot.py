@@ -14,15 +14,28 @@ from typing import Any
 
 import pytest
 from sqlalchemy.engine import Engine
+from sqlmodel import select
+from temporalio.exceptions import ApplicationError
 
 from activities.report_snapshot import build_snapshot
 from activities.reports import ReportActivities
+from domain.case_state import Reminder, ReminderKind
 from domain.quarters import Quarter
-from domain.report_state import ReportStatus
+from domain.report_state import ReportChange, ReportStatus
+from domain.roles import Role
 from persistence.db import SessionFactory, session_factory
-from persistence.models import AssistantPerson, AssistantRecord, Municipality, QuarterlyReport, TimesheetEntry
+from persistence.models import (
+    AssistantPerson,
+    AssistantRecord,
+    Municipality,
+    QuarterlyReport,
+    ReminderRecord,
+    ReportEvent,
+    TimesheetEntry,
+)
+from tests.factories import SERVICE_HEAD
 from tests.statements import statements
-from workflows.report_messages import BuildSnapshot, OpenReport
+from workflows.report_messages import BuildSnapshot, OpenReport, RecordReportChange
 
 MUNICIPALITY = "CESIS"
 ASSISTANT = "ga-cesis-1"
@@ -165,3 +178,38 @@ def test_a_report_draft_runs_the_same_number_of_queries_for_2_or_20_assistants(s
     last = rows["ga-cesis-q19"]
     assert last["name"] == "Assistant 19" and last["cap_used_before"] == "6"  # January to March: 3 × 2 h
     assert [line["service_hours"] for line in last["lines"]] == ["2", "2", "2"]
+
+
+def report_change(report_id: str, seq: int, status: str, **fields: Any) -> RecordReportChange:
+    return RecordReportChange(
+        report_id=report_id, municipality=MUNICIPALITY,
+        change=ReportChange(seq=seq, action=status, actor=SERVICE_HEAD, at=T0 + timedelta(days=seq),
+                            raised=fields.pop("raised", []), resolved=fields.pop("resolved", [])),
+        status=status, returned_reasons=fields.get("returned_reasons"), payment_date=fields.get("payment_date"),
+        payment_reference=fields.get("payment_reference"))
+
+
+def test_hrs6_a_reports_change_is_recorded_once_in_version_order_and_leaves_its_snapshot(
+        sessions: SessionFactory) -> None:
+    activities = ReportActivities(sessions, RATE, CAP)
+    report_id = open_report(activities, 1)
+    activities.build_report_snapshot(BuildSnapshot(report_id=report_id, at=T0, freeze=True))
+    snapshot = report(sessions, report_id).snapshot
+    due = Reminder(reminder_id=f"{report_id}:approval", kind=ReminderKind.DECISION_DUE,
+                   recipient_role=Role.MINISTRY, raise_at=T0, due_at=T0 + timedelta(days=10), raised_at=T0)
+    paid = report_change(report_id, 3, "paid", payment_date=date(2026, 2, 1), payment_reference="LM-1",
+                         raised=[due])
+    assert activities.record_report_change(paid) is True
+    assert activities.record_report_change(paid) is False  # a retry writes nothing twice
+    assert activities.record_report_change(report_change(report_id, 2, "approved")) is True  # late: event only
+    row = report(sessions, report_id)
+    assert (row.status, row.payment_date, row.payment_reference, row.version, row.updated_at) == (
+        "paid", date(2026, 2, 1), "LM-1", 3, T0 + timedelta(days=3))
+    assert row.snapshot == snapshot and row.snapshot_version == 1  # HRS-7: frozen, untouched
+    with sessions() as session:
+        assert sorted(session.exec(select(ReportEvent.seq).where(ReportEvent.report_id == report_id)).all()) == [2, 3]
+        assert session.exec(select(ReminderRecord.report_id).where(
+            ReminderRecord.reminder_id == due.reminder_id)).all() == [report_id]
+    with pytest.raises(ApplicationError) as missing:
+        activities.record_report_change(report_change(f"{MUNICIPALITY}-{YEAR}Q4", 1, "submitted"))
+    assert missing.value.type == "MISSING-ROW" and missing.value.non_retryable
