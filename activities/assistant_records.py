@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import structlog
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -18,7 +18,7 @@ from activities.projection import write_reminders
 from persistence.db import SessionFactory
 from persistence.models import AssistantEvent, AssistantRecord
 from persistence.new_rows import insert_new, table_of
-from persistence.unit_of_work import write_transaction
+from persistence.unit_of_work import locking_select, recorded_select, write_transaction
 from workflows.assistant_projection import RecordAssistantChange
 
 log = structlog.get_logger(__name__)
@@ -36,8 +36,8 @@ class AssistantActivities:
             with write_transaction(self._sessions) as session:
                 # One change of a pilot at a time: the row locked (PostgreSQL; SQLite's write
                 # transaction holds the database's lock already).
-                version = session.execute(_VERSION_LOCKED, {"assistant_id": record.assistant_id}).scalar()
-                if session.execute(_RECORDED_BEFORE, {"assistant_id": record.assistant_id, "seq": change.seq}).first():
+                version = session.execute(_VERSION_LOCKED, {"key": record.assistant_id}).scalar()
+                if session.execute(_RECORDED_BEFORE, {"key": record.assistant_id, "seq": change.seq}).first():
                     return False
                 if version is None:
                     raise ApplicationError(f"assistant {record.assistant_id} has no row", type="MISSING-ROW",
@@ -60,8 +60,5 @@ class AssistantActivities:
 
 
 _ASSISTANTS = table_of(AssistantRecord)
-_VERSION_LOCKED = (select(_ASSISTANTS.c.version).where(_ASSISTANTS.c.assistant_id == bindparam("assistant_id"))
-                   .with_for_update(key_share=True))  # PostgreSQL: FOR NO KEY UPDATE, as lock_row takes it
-_EVENTS = table_of(AssistantEvent)
-_RECORDED_BEFORE = select(_EVENTS.c.id).where(_EVENTS.c.assistant_id == bindparam("assistant_id"),
-                                              _EVENTS.c.seq == bindparam("seq"))
+_VERSION_LOCKED = locking_select(AssistantRecord, "version")
+_RECORDED_BEFORE = recorded_select(AssistantEvent, "assistant_id")

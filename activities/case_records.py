@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 import structlog
-from sqlalchemy import Row, bindparam, select, update
+from sqlalchemy import Row, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 from temporalio import activity
@@ -28,7 +28,7 @@ from persistence.db import SessionFactory
 from persistence.live_state import keep_live_state
 from persistence.models import CaseEvent, CaseRecord
 from persistence.new_rows import insert_new, table_of
-from persistence.unit_of_work import write_transaction
+from persistence.unit_of_work import locking_select, recorded_select, write_transaction
 from workflows.case_projection import RecordCaseChange
 
 log = structlog.get_logger(__name__)
@@ -45,7 +45,7 @@ class CaseActivities:
             with write_transaction(self._sessions) as session:
                 # One change of a case at a time, in order: the row locked (PostgreSQL; SQLite's
                 # write transaction holds the database's lock already).
-                row = session.execute(_CASE_LOCKED, {"case_id": record.case_id}).one_or_none()
+                row = session.execute(_CASE_LOCKED, {"key": record.case_id}).one_or_none()
                 if self._already_recorded(session, record):
                     return False
                 self._write(session, record, row)
@@ -57,7 +57,7 @@ class CaseActivities:
 
     @staticmethod
     def _already_recorded(session: Session, record: RecordCaseChange) -> bool:
-        found = session.execute(_RECORDED_BEFORE, {"case_id": record.case_id, "seq": record.change.seq}).first()
+        found = session.execute(_RECORDED_BEFORE, {"key": record.case_id, "seq": record.change.seq}).first()
         return found is not None
 
     @staticmethod
@@ -94,9 +94,5 @@ def _row_values(record: RecordCaseChange, row: Row[Any]) -> dict[str, Any]:
 
 
 _CASES = table_of(CaseRecord)
-_CASE_LOCKED = (select(_CASES.c.version, _CASES.c.applied_on, _CASES.c.first_referred_on, _CASES.c.workflow_started)
-                .where(_CASES.c.case_id == bindparam("case_id"))
-                .with_for_update(key_share=True))  # PostgreSQL: FOR NO KEY UPDATE, as lock_row takes it
-_EVENTS = table_of(CaseEvent)
-_RECORDED_BEFORE = select(_EVENTS.c.id).where(_EVENTS.c.case_id == bindparam("case_id"),
-                                              _EVENTS.c.seq == bindparam("seq"))
+_CASE_LOCKED = locking_select(CaseRecord, "version", "applied_on", "first_referred_on", "workflow_started")
+_RECORDED_BEFORE = recorded_select(CaseEvent, "case_id")

@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal
 
 import structlog
-from sqlalchemy import bindparam, update
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 from temporalio import activity
@@ -19,7 +19,7 @@ from domain.report_state import FROZEN, ReportStatus, SnapshotSummary
 from persistence.db import SessionFactory
 from persistence.models import CooperationAgreement, Municipality, QuarterlyReport, ReportEvent
 from persistence.new_rows import insert_new, table_of
-from persistence.unit_of_work import lock_row, write_transaction
+from persistence.unit_of_work import lock_row, locking_select, recorded_select, write_transaction
 from workflows.report_messages import BuildSnapshot, OpenReport, RecordReportChange
 
 log = structlog.get_logger(__name__)
@@ -104,8 +104,8 @@ class ReportActivities:
             with write_transaction(self._sessions) as session:
                 # One change of the report at a time: the row locked (PostgreSQL; SQLite's write
                 # transaction holds the database's lock already).
-                version = session.execute(_VERSION_LOCKED, {"report_id": record.report_id}).scalar()
-                if session.execute(_RECORDED_BEFORE, {"report_id": record.report_id, "seq": change.seq}).first():
+                version = session.execute(_VERSION_LOCKED, {"key": record.report_id}).scalar()
+                if session.execute(_RECORDED_BEFORE, {"key": record.report_id, "seq": change.seq}).first():
                     return False
                 if version is None:
                     raise ApplicationError(f"report {record.report_id} has no row", type="MISSING-ROW",
@@ -129,8 +129,5 @@ class ReportActivities:
 
 
 _REPORTS = table_of(QuarterlyReport)
-_VERSION_LOCKED = (select(_REPORTS.c.version).where(_REPORTS.c.report_id == bindparam("report_id"))
-                   .with_for_update(key_share=True))  # PostgreSQL: FOR NO KEY UPDATE, as lock_row takes it
-_EVENTS = table_of(ReportEvent)
-_RECORDED_BEFORE = select(_EVENTS.c.id).where(_EVENTS.c.report_id == bindparam("report_id"),
-                                              _EVENTS.c.seq == bindparam("seq"))
+_VERSION_LOCKED = locking_select(QuarterlyReport, "version")
+_RECORDED_BEFORE = recorded_select(ReportEvent, "report_id")

@@ -30,11 +30,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from sqlalchemy import text
+from sqlalchemy import Select, bindparam, select, text
 from sqlalchemy.exc import OperationalError
-from sqlmodel import Session
+from sqlmodel import Session, SQLModel
 
 from persistence.db import LOCK_WAIT_SECONDS, WRITE, SessionFactory
+from persistence.new_rows import table_of
 
 Row = TypeVar("Row")
 
@@ -112,6 +113,22 @@ def lock_row(session: Session, model: type[Row], key: Any) -> Row | None:
         raise RuntimeError("lock_row outside a write transaction: call begin_write first")
     with _waiting(session):
         return session.get(model, key, with_for_update={"key_share": True}, populate_existing=True)
+
+
+def locking_select(model: type[SQLModel], *columns: str) -> Select[Any]:
+    """A Core ``SELECT`` of ``columns`` of the row whose key is the parameter ``key``, locking it as
+    :func:`lock_row` does (``FOR NO KEY UPDATE`` on PostgreSQL), without loading an ORM object.
+    Build it once (module level) and run it in a write transaction."""
+    table = table_of(model)
+    (key,) = table.primary_key.columns
+    return select(*(table.c[name] for name in columns)).where(key == bindparam("key")).with_for_update(key_share=True)
+
+
+def recorded_select(event: type[SQLModel], owner: str) -> Select[Any]:
+    """A Core ``SELECT`` of the audit event of ``owner`` (the parameter ``key``) with the sequence
+    number ``seq``: a retried change finds it there and writes nothing twice."""
+    table = table_of(event)
+    return select(table.c.id).where(table.c[owner] == bindparam("key"), table.c.seq == bindparam("seq"))
 
 
 def lock_name(session: Session, name: str) -> None:
