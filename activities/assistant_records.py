@@ -18,7 +18,7 @@ from activities.projection import write_reminders
 from persistence.db import SessionFactory
 from persistence.models import AssistantEvent, AssistantRecord
 from persistence.new_rows import insert_new, table_of
-from persistence.unit_of_work import locking_select, recorded_select, write_transaction
+from persistence.unit_of_work import locking_select, read_locked, recorded_select, write_transaction
 from workflows.assistant_projection import RecordAssistantChange
 
 log = structlog.get_logger(__name__)
@@ -36,7 +36,8 @@ class AssistantActivities:
             with write_transaction(self._sessions) as session:
                 # One change of a pilot at a time: the row locked (PostgreSQL; SQLite's write
                 # transaction holds the database's lock already).
-                version = session.execute(_VERSION_LOCKED, {"key": record.assistant_id}).scalar()
+                locked = read_locked(session, _VERSION_LOCKED, record.assistant_id)
+                version = locked.version if locked is not None else None
                 if session.execute(_RECORDED_BEFORE, {"key": record.assistant_id, "seq": change.seq}).first():
                     return False
                 if version is None:

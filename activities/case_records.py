@@ -28,7 +28,7 @@ from persistence.db import SessionFactory
 from persistence.live_state import keep_live_state
 from persistence.models import CaseEvent, CaseRecord
 from persistence.new_rows import insert_new, table_of
-from persistence.unit_of_work import locking_select, recorded_select, write_transaction
+from persistence.unit_of_work import locking_select, read_locked, recorded_select, write_transaction
 from workflows.case_projection import RecordCaseChange
 
 log = structlog.get_logger(__name__)
@@ -45,7 +45,7 @@ class CaseActivities:
             with write_transaction(self._sessions) as session:
                 # One change of a case at a time, in order: the row locked (PostgreSQL; SQLite's
                 # write transaction holds the database's lock already).
-                row = session.execute(_CASE_LOCKED, {"key": record.case_id}).one_or_none()
+                row = read_locked(session, _CASE_LOCKED, record.case_id)
                 if self._already_recorded(session, record):
                     return False
                 self._write(session, record, row)

@@ -19,7 +19,7 @@ from domain.report_state import FROZEN, ReportStatus, SnapshotSummary
 from persistence.db import SessionFactory
 from persistence.models import CooperationAgreement, Municipality, QuarterlyReport, ReportEvent
 from persistence.new_rows import insert_new, table_of
-from persistence.unit_of_work import lock_row, locking_select, recorded_select, write_transaction
+from persistence.unit_of_work import lock_row, locking_select, read_locked, recorded_select, write_transaction
 from workflows.report_messages import BuildSnapshot, OpenReport, RecordReportChange
 
 log = structlog.get_logger(__name__)
@@ -104,7 +104,8 @@ class ReportActivities:
             with write_transaction(self._sessions) as session:
                 # One change of the report at a time: the row locked (PostgreSQL; SQLite's write
                 # transaction holds the database's lock already).
-                version = session.execute(_VERSION_LOCKED, {"key": record.report_id}).scalar()
+                locked = read_locked(session, _VERSION_LOCKED, record.report_id)
+                version = locked.version if locked is not None else None
                 if session.execute(_RECORDED_BEFORE, {"key": record.report_id, "seq": change.seq}).first():
                     return False
                 if version is None:

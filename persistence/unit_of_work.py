@@ -30,6 +30,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
+from sqlalchemy import Row as SqlRow
 from sqlalchemy import Select, bindparam, select, text
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, SQLModel
@@ -118,10 +119,18 @@ def lock_row(session: Session, model: type[Row], key: Any) -> Row | None:
 def locking_select(model: type[SQLModel], *columns: str) -> Select[Any]:
     """A Core ``SELECT`` of ``columns`` of the row whose key is the parameter ``key``, locking it as
     :func:`lock_row` does (``FOR NO KEY UPDATE`` on PostgreSQL), without loading an ORM object.
-    Build it once (module level) and run it in a write transaction."""
+    Build it once (module level) and run it with :func:`read_locked`."""
     table = table_of(model)
     (key,) = table.primary_key.columns
     return select(*(table.c[name] for name in columns)).where(key == bindparam("key")).with_for_update(key_share=True)
+
+
+def read_locked(session: Session, statement: Select[Any], key: Any) -> SqlRow[Any] | None:
+    """The row's columns by a :func:`locking_select`, in the session's write transaction: on SQLite
+    ``FOR UPDATE`` is not even rendered, and the lock is the transaction's ``BEGIN IMMEDIATE``."""
+    if not _writing(session):
+        raise RuntimeError("read_locked outside a write transaction: call begin_write first")
+    return session.execute(statement, {"key": key}).one_or_none()
 
 
 def recorded_select(event: type[SQLModel], owner: str) -> Select[Any]:

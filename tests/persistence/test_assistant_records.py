@@ -10,7 +10,6 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 from temporalio.exceptions import ApplicationError
 
@@ -18,18 +17,13 @@ from activities.assistant_records import AssistantActivities
 from domain.case_state import Reminder, ReminderKind
 from domain.pilot_state import PilotChange
 from domain.roles import Role
-from persistence.db import SessionFactory, session_factory
+from persistence.db import SessionFactory
 from persistence.models import AssistantEvent, AssistantRecord, ReminderRecord
 from tests.factories import SOCIAL_WORKER, add_municipality_and_assistant_rows, serving_pilot_state
 from workflows.assistant_projection import AssistantProjection, RecordAssistantChange, assistant_projection_of
 
 MUNICIPALITY = "CESIS"
 T0 = datetime(2026, 11, 2, 8, 30, tzinfo=UTC)
-
-
-@pytest.fixture
-def sessions(engine: Engine) -> SessionFactory:
-    return session_factory(engine)
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 from alembic import command
 from sqlalchemy import insert
-from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
 from activities.case_records import CaseActivities
@@ -23,11 +22,6 @@ from workflows.case_projection import RecordCaseChange, projection_of
 
 MUNICIPALITY = "CESIS"
 T0 = datetime(2026, 11, 2, 8, 30, tzinfo=UTC)
-
-
-@pytest.fixture
-def sessions(engine: Engine) -> SessionFactory:
-    return session_factory(engine)
 
 
 @pytest.fixture

@@ -27,7 +27,7 @@ from activities.case_records import CaseActivities
 from domain.case_model import CaseStatus
 from domain.case_state import CaseChange, CaseState, Reminder, ReminderKind
 from domain.roles import Role
-from persistence.db import SessionFactory, session_factory
+from persistence.db import SessionFactory
 from persistence.migrate import MIGRATIONS, alembic_config, upgrade
 from persistence.models import CaseClient, CaseEvent, CaseRecord, ReminderRecord
 from tests.factories import SOCIAL_WORKER
@@ -43,11 +43,6 @@ TABLES = {"case_record", "case_client", "case_event", "reminder"}
 # --------------------------------------------------------------------------- #
 # Helpers
 # --------------------------------------------------------------------------- #
-
-
-@pytest.fixture
-def sessions(engine: Engine) -> SessionFactory:
-    return session_factory(engine)
 
 
 @pytest.fixture

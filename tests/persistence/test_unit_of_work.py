@@ -21,7 +21,15 @@ from sqlmodel import Session, select
 from persistence import db
 from persistence.db import SessionFactory, make_engine, session_factory
 from persistence.models import AssistantRecord, Municipality, TimesheetEntry
-from persistence.unit_of_work import WriteBusy, begin_write, lock_name, lock_row, write_transaction
+from persistence.unit_of_work import (
+    WriteBusy,
+    begin_write,
+    lock_name,
+    lock_row,
+    locking_select,
+    read_locked,
+    write_transaction,
+)
 from tests.factories import add_municipality_and_assistant_rows
 
 NOW = datetime(2026, 11, 2, 8, 30, tzinfo=UTC)
@@ -158,3 +166,14 @@ def test_lock_row_outside_a_write_transaction_is_a_programming_error(sessions: S
         session.add(_entry())
         with pytest.raises(RuntimeError):
             begin_write(session)
+
+
+def test_a_core_locking_read_outside_a_write_transaction_is_a_programming_error(sessions: SessionFactory) -> None:
+    """SQLite renders no FOR UPDATE: the lock is the write transaction's, so the read demands one."""
+    locking = locking_select(AssistantRecord, "version")
+    with sessions() as session, pytest.raises(RuntimeError, match="write transaction"):
+        read_locked(session, locking, "ga-1")
+    with write_transaction(sessions) as session:
+        row = read_locked(session, locking, "ga-1")
+        assert row is not None and row.version == 0
+        assert read_locked(session, locking, "ga-nobody") is None
