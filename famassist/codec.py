@@ -29,6 +29,7 @@ from temporalio.api.common.v1 import Payload
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes, PayloadCodec
 
+from famassist.payload_converter import SharedPydanticPayloadConverter
 from famassist.settings import Settings
 
 ENCODING = b"binary/encrypted"
@@ -147,6 +148,7 @@ def data_converter(codec: PayloadCodec | None) -> DataConverter:
     """The pydantic payload converter, then the codec. Failure messages and stack traces are moved
     into an encoded (so encrypted) payload too: an error may quote what was typed (CASE-6)."""
     return dataclasses.replace(pydantic_data_converter, payload_codec=codec,
+                               payload_converter_class=SharedPydanticPayloadConverter,  # built once (issue 8)
                                failure_converter_class=DefaultFailureConverterWithEncodedAttributes)
 
 
