@@ -249,3 +249,22 @@ async def test_the_openapi_documents_the_503_of_the_provider_only_with_single_si
                                temporal_address=f"127.0.0.1:{closed_port()}")) as http:
         plain = (await http.get("/openapi.json")).json()
     assert "503" not in plain["paths"]["/municipalities"]["get"]["responses"]
+
+
+async def test_a_token_checked_once_is_taken_again_only_while_its_key_is_held(
+        idp: IdentityProvider, keycloak: Callable[..., Settings]) -> None:
+    """Issue 8: a repeated token's signature is checked once; once its key is withdrawn it is refused again."""
+    old = idp.published[-1]
+    headers = ministry(idp, kid=old)  # the same token on every request, as a client sends it
+    app = create_app(keycloak())
+    async with app.router.lifespan_context(app), httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://famassist.test") as http:
+        for _ in range(3):
+            assert (await http.get("/municipalities", headers=headers)).status_code == 200
+        assert app.state.token_verifier.checks == 1
+        idp.new_key("RS256")
+        idp.withdraw(old)
+        await asyncio.sleep(0.3)  # past jwks_refetch_seconds
+        assert (await http.get("/municipalities", headers=ministry(idp))).status_code == 200  # fetches the set
+        refused = problem_of(await http.get("/municipalities", headers=headers), 401)
+    assert f"no key with kid '{old}'" in refused["detail"]
