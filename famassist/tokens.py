@@ -96,9 +96,10 @@ class TokenVerifier:
         if known is not None:
             if now < known.until and (known.kid is None or (
                     self.keys is not None and await self.keys.key_for(known.kid) is known.key)):
-                self._verified.move_to_end(token)
+                if token in self._verified:  # another request may have dropped it while the key was awaited
+                    self._verified.move_to_end(token)
                 return dict(known.claims)
-            del self._verified[token]
+            self._verified.pop(token, None)
         self.checks += 1
         if self.keys is None:
             claims = decode_token(self.settings, token)

@@ -268,3 +268,18 @@ async def test_a_token_checked_once_is_taken_again_only_while_its_key_is_held(
         assert (await http.get("/municipalities", headers=ministry(idp))).status_code == 200  # fetches the set
         refused = problem_of(await http.get("/municipalities", headers=headers), 401)
     assert f"no key with kid '{old}'" in refused["detail"]
+
+
+async def test_a_remembered_token_checked_again_by_requests_at_once_after_a_refetch_passes_them_all(
+        idp: IdentityProvider, keycloak: Callable[..., Settings]) -> None:
+    """Issue 8: once the key set is fetched again its keys are new objects, so a remembered token is checked
+    again; requests doing so at once all pass, and the set is fetched once for all of them."""
+    headers = ministry(idp)
+    app = create_app(keycloak(jwks_cache_seconds=0.2))
+    async with app.router.lifespan_context(app), httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://famassist.test") as http:
+        assert (await http.get("/municipalities", headers=headers)).status_code == 200
+        await asyncio.sleep(0.3)  # past jwks_cache_seconds and jwks_refetch_seconds: the set is fetched again
+        answers = await asyncio.gather(*(http.get("/municipalities", headers=headers) for _ in range(4)))
+    assert [answer.status_code for answer in answers] == [200] * 4
+    assert 2 <= app.state.token_verifier.checks <= 5 and idp.jwks_requests == 2

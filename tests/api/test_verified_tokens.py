@@ -123,3 +123,4 @@ async def test_a_refused_token_is_never_remembered(settings: Settings) -> None:
         with pytest.raises(TokenError):
             await verifier.claims(forged)
     assert verifier.checks == 2
+
