@@ -103,10 +103,10 @@ def build_workers(client: Client, settings: Settings, task_queue: str | None = N
 
     ``reserve_place`` waits on an Update of the assistant's workflow, whose handler needs
     ``record_assistant_change``: the two never share slots, so reservations holding every slot
-    of the main queue cannot stop the records they wait for (CAP-6, no deadlock). A case's and a
-    pilot's changes are written by local activities (workflows/entity.py), which have slots and
-    threads of their own; the reports' writes run on the records queue. The main queue keeps
-    every activity too, for the runs of workflows recorded before.
+    of the main queue cannot stop the records they wait for (CAP-6, no deadlock). Runs begun before
+    2026-11-25 may still write a case's or a pilot's changes by local activities (workflows/entity.py),
+    which have slots and threads of their own on the main worker. The main queue keeps every
+    activity too, for the runs of workflows recorded before the records queue.
     ``workflow_runner``: the sandbox, except for the simulator (see famassist/simulation/environment.py),
     wrapped so the SDK does not enter it to ask our context-free codec's context (famassist/codec_runner.py).
     """

@@ -39,12 +39,25 @@ def records_task_queue() -> str | None:
 # (worker.py), so a reservation holding the task queue's activity slots never stops them (CAP-6).
 # Runs recorded before keep the activity on the records queue (or on their own task queue).
 LOCAL_RECORDS = "records-as-local-activities"
+# Every write exactly once, after a kill -9 (found by CI on 2026-11-25): a local activity writes
+# before the workflow task that made the change is in the history. When that task is lost (the
+# worker killed), the server hands its Updates to the next task, in another order, so the change
+# history records as seq N is not the one written as seq N: the record finds seq N "already written"
+# and one step is written twice, another never (tests/api/test_crashes.py). A change's record is
+# therefore an activity again, on the records queue: its input is in the history, scheduled by the
+# same task that accepts the Update, before anything is written. Runs that wrote by local activity
+# keep doing so until they continue as new (patched() is decided once per run).
+DURABLE_RECORDS = "records-scheduled-before-written"
 RECORD_TIMEOUT = timedelta(seconds=30)
 RECORD_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30))
 
 
 async def record(activity: str, change: BaseModel) -> None:
     """Write a change and the row it leaves to the database (an idempotent activity, by its seq)."""
+    if workflow.patched(DURABLE_RECORDS):
+        await workflow.execute_activity(activity, change, start_to_close_timeout=RECORD_TIMEOUT,
+                                        retry_policy=RECORD_RETRY, task_queue=records_queue(workflow.info().task_queue))
+        return
     if workflow.patched(LOCAL_RECORDS):
         await workflow.execute_local_activity(activity, change, start_to_close_timeout=RECORD_TIMEOUT,
                                               retry_policy=RECORD_RETRY)
