@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.projection import write_reminders
+from activities.projection import write_reminders, written_before
 from persistence.db import SessionFactory
 from persistence.models import AssistantEvent, AssistantRecord
 from persistence.new_rows import insert_new, table_of
@@ -38,7 +38,7 @@ class AssistantActivities:
                 # transaction holds the database's lock already).
                 locked = read_locked(session, _VERSION_LOCKED, record.assistant_id)
                 version = locked.version if locked is not None else None
-                if session.execute(_RECORDED_BEFORE, {"key": record.assistant_id, "seq": change.seq}).first():
+                if written_before(session, _RECORDED_BEFORE, record.assistant_id, change):
                     return False
                 if version is None:
                     raise ApplicationError(f"assistant {record.assistant_id} has no row", type="MISSING-ROW",

@@ -22,7 +22,7 @@ from temporalio.exceptions import ApplicationError
 
 from activities.assignments import write_assignments
 from activities.milestones import milestones
-from activities.projection import write_reminders
+from activities.projection import write_reminders, written_before
 from activities.research import write_research_assessment
 from persistence.db import SessionFactory
 from persistence.live_state import keep_live_state
@@ -46,7 +46,7 @@ class CaseActivities:
                 # One change of a case at a time, in order: the row locked (PostgreSQL; SQLite's
                 # write transaction holds the database's lock already).
                 row = read_locked(session, _CASE_LOCKED, record.case_id)
-                if self._already_recorded(session, record):
+                if written_before(session, _RECORDED_BEFORE, record.case_id, record.change):
                     return False
                 self._write(session, record, row)
         except IntegrityError:
@@ -54,11 +54,6 @@ class CaseActivities:
             return False
         log.info("case change recorded", case_id=record.case_id, seq=record.change.seq, action=record.change.action)
         return True
-
-    @staticmethod
-    def _already_recorded(session: Session, record: RecordCaseChange) -> bool:
-        found = session.execute(_RECORDED_BEFORE, {"key": record.case_id, "seq": record.change.seq}).first()
-        return found is not None
 
     @staticmethod
     def _write(session: Session, record: RecordCaseChange, row: Row[Any] | None) -> None:

@@ -2,12 +2,42 @@
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, insert, select, update
+from typing import Any, Protocol
+
+import structlog
+from sqlalchemy import Select, bindparam, insert, select, update
 from sqlmodel import Session
 
 from domain.case_state import Reminder
 from persistence.models import ReminderRecord
 from persistence.new_rows import table_of, values_of
+
+log = structlog.get_logger(__name__)
+
+
+class Recorded(Protocol):
+    """What every workflow's change has: its sequence number, action and details."""
+
+    seq: int
+    action: str
+    details: dict[str, Any]
+
+
+def written_before(session: Session, recorded: Select[Any], key: str, change: Recorded) -> bool:
+    """Whether the change's sequence number is written already (a retry: nothing more to write).
+
+    A different change written under the same number means the database went ahead of the
+    workflow's history: a run that wrote by local activity lost a workflow task (workflows/entity.py,
+    DURABLE_RECORDS). It is logged as an error, with the ids and the actions only, for an operator
+    to compare the audit with the workflow's history; nothing is overwritten.
+    """
+    written = session.execute(recorded, {"key": key, "seq": change.seq}).first()
+    if written is None:
+        return False
+    if written.action != change.action or written.details != change.details:
+        log.error("a different change is written under this sequence number", key=key, seq=change.seq,
+                  written_action=written.action, action=change.action)
+    return True
 
 
 def reminder_row(reminder: Reminder, municipality: str, *, case_id: str | None = None,

@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.projection import write_reminders
+from activities.projection import write_reminders, written_before
 from activities.report_snapshot import build_snapshot
 from domain.quarters import Quarter
 from domain.report_state import FROZEN, ReportStatus, SnapshotSummary
@@ -106,7 +106,7 @@ class ReportActivities:
                 # transaction holds the database's lock already).
                 locked = read_locked(session, _VERSION_LOCKED, record.report_id)
                 version = locked.version if locked is not None else None
-                if session.execute(_RECORDED_BEFORE, {"key": record.report_id, "seq": change.seq}).first():
+                if written_before(session, _RECORDED_BEFORE, record.report_id, change):
                     return False
                 if version is None:
                     raise ApplicationError(f"report {record.report_id} has no row", type="MISSING-ROW",

@@ -135,9 +135,11 @@ def read_locked(session: Session, statement: Select[Any], key: Any) -> SqlRow[An
 
 def recorded_select(event: type[SQLModel], owner: str) -> Select[Any]:
     """A Core ``SELECT`` of the audit event of ``owner`` (the parameter ``key``) with the sequence
-    number ``seq``: a retried change finds it there and writes nothing twice."""
+    number ``seq``, its action and details: a retried change finds it there and writes nothing twice
+    (activities/projection.py ``written_before``)."""
     table = table_of(event)
-    return select(table.c.id).where(table.c[owner] == bindparam("key"), table.c.seq == bindparam("seq"))
+    return select(table.c.id, table.c.action, table.c.details).where(
+        table.c[owner] == bindparam("key"), table.c.seq == bindparam("seq"))
 
 
 def lock_name(session: Session, name: str) -> None:

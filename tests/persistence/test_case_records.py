@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+import structlog.testing
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -133,6 +134,30 @@ def test_case4_a_retried_change_is_written_once(activities, sessions, case_id):
     assert row.version == record.change.seq == 1
     assert row.status == "assessed"
     assert row.updated_at == record.change.at
+
+
+def test_case4_a_retry_with_the_same_change_logs_nothing(activities, sessions, case_id):
+    record = change(case_id, 1, visits=1)
+    assert activities.record_case_change(record) is True
+    with structlog.testing.capture_logs() as logs:
+        assert activities.record_case_change(record.model_copy(deep=True)) is False
+    assert [entry for entry in logs if entry["log_level"] == "error"] == []
+
+
+def test_case4_a_different_change_under_a_written_seq_is_logged_as_an_error_and_not_written(
+        activities, sessions, case_id):
+    """The database ahead of the history (a run that wrote by local activity lost its workflow task):
+    nothing is overwritten, and an operator is told which case and number, with no details."""
+    written = change(case_id, 1, action="visit_recorded", visits=1)
+    assert activities.record_case_change(written) is True
+    other = change(case_id, 1, action="visit_recorded", visits=1)
+    other.change.details = {"summary": "another visit"}
+    with structlog.testing.capture_logs() as logs:
+        assert activities.record_case_change(other) is False
+    [error] = [entry for entry in logs if entry["log_level"] == "error"]
+    assert error == {"event": "a different change is written under this sequence number", "log_level": "error",
+                     "key": case_id, "seq": 1, "written_action": "visit_recorded", "action": "visit_recorded"}
+    assert [(e.seq, e.details) for e in events(sessions, case_id)] == [(1, {"seq": 1})]
 
 
 def test_a_retry_of_an_earlier_change_after_later_ones_writes_nothing(activities, sessions, case_id):
@@ -325,7 +350,7 @@ def test_eight_threads_recording_the_same_change_write_one_event(activities, ses
 @pytest.fixture
 def check_passes(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Every attempt believes it is the first: the duplicate is caught by the unique constraint."""
-    monkeypatch.setattr(CaseActivities, "_already_recorded", staticmethod(lambda _session, _record: False))
+    monkeypatch.setattr("activities.case_records.written_before", lambda _session, _select, _key, _change: False)
     yield
 
 
