@@ -11,19 +11,15 @@ before anything is written; what the database holds is what the history says.
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
 
 from sqlmodel import col, select
 from temporalio.api.enums.v1 import EventType
 from temporalio.testing import WorkflowEnvironment
 
-from domain.calendar import local_date
-from domain.case_commands import RecordVisit, Refer, StartService
-from persistence.db import make_engine, session_factory
+from domain.case_commands import RecordVisit, StartService
 from persistence.models import CaseEvent
-from tests.factories import SOCIAL_WORKER, an_assistant, plan, serving_pilot
-from tests.workflows.test_no_deadlock import decided_case, dev_server, events_of, few_slots
-from worker import build_workers
+from tests.factories import SOCIAL_WORKER
+from tests.workflows.test_no_deadlock import dev_server, events_of, referred_case
 from workflows.case_projection import RecordCaseChange
 from workflows.client_case import ClientCaseWorkflow
 
@@ -35,15 +31,8 @@ LOCAL_ACTIVITY_MARKER = "core_local_activity"
 async def test_case4_each_change_is_written_as_the_history_schedules_it_with_concurrent_visits(
         dev_server: WorkflowEnvironment, sqlite_url: str) -> None:
     client = dev_server.client
-    settings = few_slots(sqlite_url)
-    sessions = session_factory(make_engine(sqlite_url))
-    assistant = an_assistant()
-    async with build_workers(client, settings), serving_pilot(
-            client, sessions, settings.task_queue, assistant.user_id, "CESIS", datetime.now(UTC)):
-        case = await decided_case(client, sessions, settings.task_queue)
-        today = local_date(datetime.now(UTC))
-        await case.execute_update(ClientCaseWorkflow.refer, Refer(
-            actor=SOCIAL_WORKER, assistant_id=assistant.user_id, primary_information="Family", plan=plan(today)))
+    async with referred_case(client, sqlite_url) as referred:
+        case, assistant, today, sessions = referred.handle, referred.assistant, referred.today, referred.sessions
         await case.execute_update(ClientCaseWorkflow.start_service, StartService(actor=SOCIAL_WORKER, starts_on=today))
         summaries = [f"visit {n}" for n in range(6)]
         await asyncio.gather(*(case.execute_update(

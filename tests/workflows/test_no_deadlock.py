@@ -9,11 +9,13 @@ The workers here have two slots a queue: twelve referrals must still finish at o
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 
 import pytest
 from temporalio.api.enums.v1 import EventType
@@ -28,6 +30,7 @@ from domain.calendar import local_date
 from domain.case_commands import Assess, Decide, RecordVisit, Refer, ReportSignificantChange, StartService
 from domain.case_model import ChildSafetyRisk, Decision
 from domain.case_state import CaseState
+from domain.roles import Actor
 from famassist.devserver import pragma_args
 from famassist.search_attributes import SEARCH_ATTRIBUTES
 from famassist.settings import Settings
@@ -83,6 +86,30 @@ async def decided_case(client: Client, sessions: SessionFactory, queue: str, *,
     return handle
 
 
+@dataclass
+class ReferredCase:
+    handle: WorkflowHandle[ClientCaseWorkflow, CaseState]
+    assistant: Actor
+    sessions: SessionFactory
+    today: date
+
+
+@contextlib.asynccontextmanager
+async def referred_case(client: Client, database_url: str, *,
+                        search_attributes: bool = False) -> AsyncIterator[ReferredCase]:
+    """The workers with few slots, a serving pilot and a case referred to its assistant."""
+    settings = few_slots(database_url)
+    sessions = session_factory(make_engine(database_url))
+    assistant = an_assistant()
+    async with build_workers(client, settings), serving_pilot(
+            client, sessions, settings.task_queue, assistant.user_id, "CESIS", datetime.now(UTC)):
+        case = await decided_case(client, sessions, settings.task_queue, search_attributes=search_attributes)
+        today = local_date(datetime.now(UTC))
+        await case.execute_update(ClientCaseWorkflow.refer, Refer(
+            actor=SOCIAL_WORKER, assistant_id=assistant.user_id, primary_information="Family", plan=plan(today)))
+        yield ReferredCase(case, assistant, sessions, today)
+
+
 async def events_of(handle: WorkflowHandle, kind: EventType.ValueType) -> list[HistoryEvent]:
     history = await handle.fetch_history()
     return [event for event in history.events if event.event_type == kind]
@@ -126,16 +153,8 @@ async def test_cap6_twelve_concurrent_referrals_on_two_slots_finish_without_wait
 
 async def test_a_step_that_leaves_the_search_attributes_as_they_were_upserts_nothing(
         dev_server: WorkflowEnvironment, sqlite_url: str) -> None:
-    client = dev_server.client
-    settings = few_slots(sqlite_url)
-    sessions = session_factory(make_engine(sqlite_url))
-    assistant = an_assistant()
-    async with build_workers(client, settings), serving_pilot(
-            client, sessions, settings.task_queue, assistant.user_id, "CESIS", datetime.now(UTC)):
-        case = await decided_case(client, sessions, settings.task_queue, search_attributes=True)
-        today = local_date(datetime.now(UTC))
-        await case.execute_update(ClientCaseWorkflow.refer, Refer(
-            actor=SOCIAL_WORKER, assistant_id=assistant.user_id, primary_information="Family", plan=plan(today)))
+    async with referred_case(dev_server.client, sqlite_url, search_attributes=True) as referred:
+        case, assistant, today = referred.handle, referred.assistant, referred.today
         await case.execute_update(ClientCaseWorkflow.start_service, StartService(actor=SOCIAL_WORKER, starts_on=today))
         for summary in ("First visit", "Second visit"):  # in service before and after: nothing to upsert
             await case.execute_update(ClientCaseWorkflow.record_visit,
@@ -156,15 +175,8 @@ async def test_case2_the_same_risk_reported_again_is_not_sent_to_the_pilot(
     """CASE-2 with CAP-3: a change of the client's load reaches the pilot once; the same load again
     would only make the pilot record a change that changes nothing."""
     client = dev_server.client
-    settings = few_slots(sqlite_url)
-    sessions = session_factory(make_engine(sqlite_url))
-    assistant = an_assistant()
-    async with build_workers(client, settings), serving_pilot(
-            client, sessions, settings.task_queue, assistant.user_id, "CESIS", datetime.now(UTC)):
-        case = await decided_case(client, sessions, settings.task_queue)
-        today = local_date(datetime.now(UTC))
-        await case.execute_update(ClientCaseWorkflow.refer, Refer(
-            actor=SOCIAL_WORKER, assistant_id=assistant.user_id, primary_information="Family", plan=plan(today)))
+    async with referred_case(client, sqlite_url) as referred:
+        case, assistant = referred.handle, referred.assistant
         for description in ("Risk rose", "Still high"):
             await case.execute_update(ClientCaseWorkflow.report_significant_change, ReportSignificantChange(
                 actor=assistant, description=description, child_safety_risk=ChildSafetyRisk.HIGH))
