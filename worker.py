@@ -103,10 +103,10 @@ def build_workers(client: Client, settings: Settings, task_queue: str | None = N
 
     ``reserve_place`` waits on an Update of the assistant's workflow, whose handler needs
     ``record_assistant_change``: the two never share slots, so reservations holding every slot
-    of the main queue cannot stop the records they wait for (CAP-6, no deadlock). Runs begun before
-    2026-11-25 may still write a case's or a pilot's changes by local activities (workflows/entity.py),
-    which have slots and threads of their own on the main worker. The main queue keeps every
-    activity too, for the runs of workflows recorded before the records queue.
+    of the main queue cannot stop the records they wait for (CAP-6, no deadlock). Runs that recorded
+    a change on an older worker with local records (workflows/entity.py) keep writing by local
+    activities until they continue as new; those have slots and threads of their own on the main
+    worker. The main queue keeps every activity too, for the runs recorded before the records queue.
     ``workflow_runner``: the sandbox, except for the simulator (see famassist/simulation/environment.py),
     wrapped so the SDK does not enter it to ask our context-free codec's context (famassist/codec_runner.py).
     """
@@ -121,8 +121,8 @@ def build_workers(client: Client, settings: Settings, task_queue: str | None = N
         cases.record_case_change, assistants.record_assistant_change, reports.participating_municipalities,
         reports.open_report, reports.build_report_snapshot, reports.record_report_change]
     reserve = CaseloadActivities(client).reserve_place
-    # Threads are started as needed: the main queue's run the cases' and pilots' writes (local
-    # activities, each with a thread of its own) and the older runs' database writes.
+    # Threads are started as needed: the main queue's run the reservations, and the writes of older
+    # runs (local activities, each with a thread of its own, or activities on the task queue).
     main_threads = ThreadPoolExecutor(settings.worker_max_concurrent_activities
                                       + settings.worker_max_concurrent_local_activities, thread_name_prefix="activity")
     record_threads = ThreadPoolExecutor(settings.worker_activity_threads, thread_name_prefix="record")

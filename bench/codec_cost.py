@@ -5,7 +5,7 @@
 Seals and opens payloads one at a time (a workflow task's commands and activations carry few),
 with AES-256-GCM and a fresh nonce each; prints the median of several rounds. The codec's share
 of a request is this times the payloads it carries (a step of a case: a handful, its argument and
-result and the local activity's input and result, each encrypted once and decrypted where read).
+result and the record activity's input and result, each encrypted once and decrypted where read).
 """
 
 from __future__ import annotations

@@ -71,7 +71,7 @@ class Settings(BaseSettings):
     worker_max_concurrent_activities: int = Field(default=100, ge=1)  # the task queue's: reservations (CAP-6)
     worker_max_concurrent_record_activities: int = Field(default=16, ge=1)  # the records queue's: database writes
     worker_activity_threads: int = Field(default=16, ge=1)  # the records queue's threads: ≥ its activities
-    # runs begun before 2026-11-25 write their changes in the workflow task (local activities; own slots, threads)
+    # runs with local records (older workers) write changes in the workflow task: own slots and threads
     worker_max_concurrent_local_activities: int = Field(default=16, ge=1)
     worker_db_pool_size: int = Field(default=16, ge=1)  # the worker's database connections …
     worker_db_max_overflow: int = Field(default=16, ge=0)  # … and this many more at a peak: ≥ the writers together

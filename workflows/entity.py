@@ -23,7 +23,8 @@ with workflow.unsafe.imports_passed_through():
 # (worker.py), so a reservation waiting on a pilot's Update never holds the slot the pilot's record
 # needs; and a case writes no search attribute or change that changes nothing (client_case.py). One
 # patch for all of them: each patch id costs every run a marker and a TemporalChangeVersion upsert.
-# It is first met at a run's first recorded change, so a run recorded before keeps its old paths.
+# A run decides it where first met (a report's first activity; a case's search-attribute upsert or
+# significant change), so a run recorded before keeps its old paths.
 NO_WAITING_NO_NOOP = "records-queue-no-noop-writes"
 
 
@@ -44,9 +45,10 @@ LOCAL_RECORDS = "records-as-local-activities"
 # worker killed), the server hands its Updates to the next task, in another order, so the change
 # history records as seq N is not the one written as seq N: the record finds seq N "already written"
 # and one step is written twice, another never (tests/api/test_crashes.py). A change's record is
-# therefore an activity again, on the records queue: its input is in the history, scheduled by the
-# same task that accepts the Update, before anything is written. Runs that wrote by local activity
-# keep doing so until they continue as new (patched() is decided once per run).
+# therefore an activity again, on the records queue: a workflow task schedules it, so its input (the
+# change and its seq) is in the history before anything is written. A run decides at its first record
+# (patched() is decided once per run): one that recorded a change on an older worker (its history has
+# the LOCAL_RECORDS marker) keeps local activities until it continues as new.
 DURABLE_RECORDS = "records-scheduled-before-written"
 RECORD_TIMEOUT = timedelta(seconds=30)
 RECORD_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30))

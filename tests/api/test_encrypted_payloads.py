@@ -163,7 +163,7 @@ async def test_case6_free_text_is_absent_from_temporals_database_and_cli_yet_an_
         history = (await file_server.client.get_workflow_handle(workflow_id).fetch_history()).to_json()
         payloads = payloads_in(history)
         sealed = [p for p in payloads if base64.b64decode(p["metadata"]["encoding"]) == ENCODING]
-        assert len(sealed) >= 4  # the input, the update's argument and result, the local activity's result …
+        assert len(sealed) >= 4  # the input, the update's argument and result, the record's input and result …
         for clear in (json.loads(base64.b64decode(p["data"])) for p in payloads if p not in sealed):
             assert sdk_internal(clear), clear  # … only search attributes and the SDK's own markers stay clear
         body = {"payloads": payloads}

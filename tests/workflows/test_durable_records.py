@@ -4,8 +4,8 @@ A local activity wrote a change before the workflow task that made it was in the
 worker was killed with that task open, the server gave its Updates to the next task in another
 order: the change history records as seq N was not the one written as seq N, so one visit was
 written twice and another never (tests/api/test_crashes.py, seen by CI on 2026-11-25). Each record
-is now an activity whose input, scheduled by the task that accepts the Update, is in the history
-before anything is written; what the database holds is what the history says.
+is now an activity a workflow task schedules: its input is in the history before anything is
+written, and what the database holds is what the history says.
 """
 
 from __future__ import annotations
