@@ -103,7 +103,7 @@ class TokenVerifier:
         self.checks += 1
         if self.keys is None:
             claims = decode_token(self.settings, token)
-            self._remember(token, _Verified(claims, until=now + VERIFIED_SECONDS))
+            self._remember(token, claims, now)
             return claims
         try:
             header = jwt.get_unverified_header(token)
@@ -115,14 +115,15 @@ class TokenVerifier:
         key = await self.keys.key_for(kid)
         claims = verify(key, token, header, algorithms=self.algorithms, audience=self.settings.jwt_audience,
                         issuer=self.issuer)
-        self._remember(token, _Verified(claims, until=now + VERIFIED_SECONDS, kid=kid, key=key))
+        self._remember(token, claims, now, kid=kid, key=key)
         return claims
 
-    def _remember(self, token: str, verified: _Verified) -> None:
-        expires = verified.claims.get("exp")
+    def _remember(self, token: str, claims: dict[str, Any], now: float, *, kid: str | None = None,
+                  key: SigningKey | None = None) -> None:
+        expires = claims.get("exp")
         if not isinstance(expires, int | float) or isinstance(expires, bool):
             return
-        self._verified[token] = _Verified(dict(verified.claims), until=min(verified.until, float(expires)),
-                                          kid=verified.kid, key=verified.key)
+        until = min(now + VERIFIED_SECONDS, float(expires))
+        self._verified[token] = _Verified(dict(claims), until=until, kid=kid, key=key)
         while len(self._verified) > VERIFIED_TOKENS:
             self._verified.popitem(last=False)
